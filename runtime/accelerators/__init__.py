@@ -1,0 +1,135 @@
+"""Accelerators answer three questions: is it available, how many devices, which torch.device."""
+import torch
+
+from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.suggest import invalid_choice
+
+
+class Accelerator:
+    name = ""
+    device_type = ""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def auto_device_count() -> int:
+        return 1
+
+    def parse_devices(self, devices) -> list[int]:
+        """Device indexes from ``devices`` ("auto", an int, "N", "0,1," or a list)."""
+        count = self.auto_device_count()
+        if devices == "auto":
+            return [0]
+        if isinstance(devices, str):
+            text = devices.strip()
+            if "," in text:
+                indexes = [int(p) for p in text.split(",") if p.strip()]
+                return self._check_indexes(indexes, count, devices)
+            try:
+                devices = int(text)
+            except ValueError:
+                raise MisconfigurationException(
+                    f"devices={devices!r} is not understood: pass 'auto', a number such as 1, or a list of indexes such as '0,1'."
+                ) from None
+        if isinstance(devices, bool):
+            raise MisconfigurationException(f"devices={devices!r}: pass 'auto' or a number of devices, not a bool.")
+        if isinstance(devices, int):
+            if devices == -1:
+                return list(range(count))
+            if devices <= 0:
+                raise MisconfigurationException(
+                    f"devices={devices} is not valid: pass a positive number of devices, -1 for all, or 'auto'."
+                )
+            if devices > count:
+                raise MisconfigurationException(
+                    f"devices={devices} asks for more {self.name} devices than the {count} available."
+                )
+            return list(range(devices))
+        if isinstance(devices, (list, tuple)):
+            return self._check_indexes([int(d) for d in devices], count, devices)
+        raise MisconfigurationException(f"devices={devices!r} is not understood: pass 'auto', an int, or a list of indexes.")
+
+    def _check_indexes(self, indexes: list[int], count: int, raw) -> list[int]:
+        if not indexes:
+            raise MisconfigurationException(f"devices={raw!r} selects no device.")
+        bad = [i for i in indexes if i < 0 or i >= count]
+        if bad:
+            raise MisconfigurationException(
+                f"devices={raw!r} names {self.name} device index {bad[0]}, but only indexes 0..{count - 1} exist."
+            )
+        return indexes
+
+    def device(self, index: int) -> torch.device:
+        return torch.device(self.device_type, index) if self.device_type != "cpu" else torch.device("cpu")
+
+    def setup_device(self, device: torch.device) -> None: ...
+
+
+class CPUAccelerator(Accelerator):
+    name = device_type = "cpu"
+
+    @staticmethod
+    def is_available() -> bool:
+        return True
+
+    def parse_devices(self, devices) -> list[int]:
+        if isinstance(devices, (list, tuple)) or (isinstance(devices, str) and "," in devices):
+            raise MisconfigurationException(f"devices={devices!r}: on the CPU pass a number of processes (an int), not indexes.")
+        if devices == "auto":
+            return [0]
+        count = int(devices) if not isinstance(devices, bool) and str(devices).lstrip("-").isdigit() else None
+        if count is None or count == 0 or count < -1:
+            raise MisconfigurationException(
+                f"devices={devices!r} is not valid for the CPU: pass a positive number of processes, or 'auto'."
+            )
+        return list(range(max(count, 1)))
+
+
+class CUDAAccelerator(Accelerator):
+    name = device_type = "cuda"
+
+    @staticmethod
+    def is_available() -> bool:
+        return torch.cuda.is_available()
+
+    @staticmethod
+    def auto_device_count() -> int:
+        return torch.cuda.device_count()
+
+    def setup_device(self, device: torch.device) -> None:
+        torch.cuda.set_device(device)
+
+
+class MPSAccelerator(Accelerator):
+    name = device_type = "mps"
+
+    @staticmethod
+    def is_available() -> bool:
+        mps = getattr(torch.backends, "mps", None)
+        return bool(mps and mps.is_available())
+
+
+ACCELERATORS = {"cpu": CPUAccelerator, "cuda": CUDAAccelerator, "gpu": CUDAAccelerator, "mps": MPSAccelerator}
+
+
+def select_accelerator(accelerator) -> Accelerator:
+    """An Accelerator from a name ("cpu", "cuda", "gpu", "mps", "auto") or an instance."""
+    if isinstance(accelerator, Accelerator):
+        return accelerator
+    if not isinstance(accelerator, str) or accelerator.lower() not in (*ACCELERATORS, "auto"):
+        raise MisconfigurationException(invalid_choice("accelerator", accelerator, (*ACCELERATORS, "auto")))
+    name = accelerator.lower()
+    if name == "auto":
+        for cls in (CUDAAccelerator, MPSAccelerator):
+            if cls.is_available():
+                return cls()
+        return CPUAccelerator()
+    cls = ACCELERATORS[name]
+    if not cls.is_available():
+        raise MisconfigurationException(
+            f"accelerator={accelerator!r} was asked for, but no {cls.name} device is available on this machine. "
+            "Use accelerator='cpu' or 'auto'."
+        )
+    return cls()

@@ -1,0 +1,1 @@
+"""Checkpoint files: atomic writes and clear errors on load."""

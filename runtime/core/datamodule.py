@@ -1,0 +1,57 @@
+"""LightningDataModule: the data side of a project (download, split, loaders) in one reusable class."""
+from typing import Any
+
+from torch.utils.data import DataLoader, Dataset
+
+from runtime.core.hooks import CheckpointHooks, DataHooks
+from runtime.core.hparams import HyperparametersMixin
+
+
+class LightningDataModule(HyperparametersMixin, DataHooks, CheckpointHooks):
+    """Subclass it and define ``prepare_data``, ``setup(stage)`` and the ``*_dataloader`` methods."""
+
+    name: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trainer = None
+
+    @classmethod
+    def from_datasets(cls, train_dataset: Dataset | None = None, val_dataset: Dataset | None = None,
+                      test_dataset: Dataset | None = None, predict_dataset: Dataset | None = None,
+                      batch_size: int = 1, num_workers: int = 0, **loader_kwargs: Any) -> "LightningDataModule":
+        """A datamodule over ready-made datasets (the train loader shuffles)."""
+        dm = cls()
+
+        def loader(ds, shuffle):
+            return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, **loader_kwargs)
+
+        if train_dataset is not None:
+            dm.train_dataloader = lambda: loader(train_dataset, True)
+        if val_dataset is not None:
+            dm.val_dataloader = lambda: loader(val_dataset, False)
+        if test_dataset is not None:
+            dm.test_dataloader = lambda: loader(test_dataset, False)
+        if predict_dataset is not None:
+            dm.predict_dataloader = lambda: loader(predict_dataset, False)
+        return dm
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None: ...
+
+    def on_exception(self, exception: BaseException) -> None: ...
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, **kwargs: Any):
+        from runtime.checkpoint.io import load_checkpoint_file
+
+        checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location)
+        hparams = dict(checkpoint.get("datamodule_hyper_parameters") or {})
+        hparams.update(kwargs)
+        dm = cls(**hparams)
+        state = checkpoint.get(cls.__qualname__)
+        if state:
+            dm.load_state_dict(state)
+        return dm

@@ -1,0 +1,4 @@
+"""Strategies own the device, the precision plugin and (for DDP) the process group."""
+from runtime.strategies.single_device import SingleDeviceStrategy, Strategy
+
+__all__ = ["SingleDeviceStrategy", "Strategy"]

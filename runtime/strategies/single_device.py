@@ -1,0 +1,78 @@
+"""One process, one device: the strategy every multi-device strategy specialises."""
+from typing import Any, Callable
+
+import torch
+
+from runtime.accelerators import Accelerator
+from runtime.precision import Precision
+
+
+class Strategy:
+    """What the loop asks of the hardware: move batches, run backward, step optimizers, talk to peers."""
+
+    def __init__(self, accelerator: Accelerator, device: torch.device, precision_plugin: Precision) -> None:
+        self.accelerator = accelerator
+        self.root_device = device
+        self.precision_plugin = precision_plugin
+        self.trainer = None
+
+    # -- process facts (a single process)
+    world_size = 1
+    global_rank = 0
+    local_rank = 0
+    node_rank = 0
+
+    @property
+    def is_global_zero(self) -> bool:
+        return self.global_rank == 0
+
+    # -- setup
+    def setup(self, trainer) -> None:
+        self.trainer = trainer
+        self.accelerator.setup_device(self.root_device)
+        module = trainer.lightning_module
+        self.precision_plugin.convert_module(module)
+        module.to(self.root_device)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.trainer.lightning_module
+
+    # -- the step
+    def batch_to_device(self, batch: Any, dataloader_idx: int = 0) -> Any:
+        """Move ``batch`` with the transfer hooks (the datamodule's if it overrides one, else the module's)."""
+        trainer = self.trainer
+        batch = trainer._batch_hook("on_before_batch_transfer", batch, dataloader_idx)
+        batch = trainer._batch_hook("transfer_batch_to_device", batch, self.root_device, dataloader_idx)
+        batch = trainer._batch_hook("on_after_batch_transfer", batch, dataloader_idx)
+        return self.precision_plugin.convert_input(batch)
+
+    def backward(self, loss: torch.Tensor, optimizer: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """on_before_backward hooks, the module's ``backward`` (loss scaled by the plugin), on_after_backward."""
+        hooks = self.trainer._hooks
+        hooks("on_before_backward", loss)
+        scaled = self.precision_plugin.pre_backward(loss)
+        hooks.module("backward", scaled, *args, **kwargs)
+        hooks("on_after_backward")
+        return loss
+
+    def optimizer_step(self, optimizer, closure: Callable[[], Any], model, **kwargs: Any) -> Any:
+        return self.precision_plugin.optimizer_step(optimizer, model, closure, **kwargs)
+
+    # -- collectives (identity on one process)
+    def reduce(self, tensor: torch.Tensor, reduce_op: str = "mean", group: Any = None) -> torch.Tensor:
+        return tensor
+
+    def all_gather(self, data: Any, group: Any = None, sync_grads: bool = False) -> Any:
+        return data
+
+    def broadcast(self, obj: Any, src: int = 0) -> Any:
+        return obj
+
+    def barrier(self, name: str | None = None) -> None: ...
+
+    def teardown(self) -> None: ...
+
+
+class SingleDeviceStrategy(Strategy):
+    """Training on one device in this process."""

@@ -1,0 +1,122 @@
+"""One door for every hook: callbacks, the LightningModule and the LightningDataModule.
+
+The dispatcher remembers which objects override which hook, so a hook nobody overrides costs one dict
+lookup per call, and it records the name of the hook running so ``self.log`` can check where it is.
+"""
+from typing import Any, Callable
+
+from runtime.callbacks.callback import Callback
+from runtime.core.datamodule import LightningDataModule
+from runtime.core.module import LightningModule
+
+# Hooks whose base implementation does nothing (or returns its input): skipped unless overridden.
+_MODULE_NO_OPS = frozenset(
+    name
+    for base in LightningModule.__mro__
+    if base.__module__ == "runtime.core.hooks"
+    for name, fn in vars(base).items()
+    if callable(fn) and not name.startswith("_")
+) - {
+    "on_validation_model_zero_grad", "on_validation_model_eval", "on_validation_model_train",
+    "on_test_model_eval", "on_test_model_train", "on_predict_model_eval",
+    "train_dataloader", "val_dataloader", "test_dataloader", "predict_dataloader", "transfer_batch_to_device",
+}
+_BASES = {"callback": Callback, "module": LightningModule, "datamodule": LightningDataModule}
+
+
+def is_overridden(name: str, obj: Any, base: type | None = None) -> bool:
+    """Whether ``obj`` (its class or the instance itself) replaces ``base``'s ``name``."""
+    if obj is None:
+        return False
+    if base is None:
+        base = next((b for b in _BASES.values() if isinstance(obj, b)), None)
+        if base is None:
+            return callable(getattr(obj, name, None))
+    if name in getattr(obj, "__dict__", {}):
+        return True
+    own = getattr(type(obj), name, None)
+    return own is not None and own is not getattr(base, name, None)
+
+
+class HookDispatcher:
+    """Calls hooks on the trainer's callbacks, module and datamodule, in Lightning's order."""
+
+    def __init__(self, trainer) -> None:
+        self.trainer = trainer
+        self._callbacks: dict[tuple[str, Any], list[Callable]] = {}
+        self._modules: dict[str, Callable | None] = {}
+        self.current_fx: str | None = None
+
+    def reset(self) -> None:
+        """Forget cached lookups; call after the callbacks, module or datamodule change."""
+        self._callbacks.clear()
+        self._modules.clear()
+
+    # -- callbacks
+    def callbacks(self, name: str, *args: Any, monitoring: bool | None = None, **kwargs: Any) -> None:
+        """Run ``name`` on each callback that overrides it; ``monitoring`` selects checkpoint/early-stop ones."""
+        key = (name, monitoring)
+        fns = self._callbacks.get(key)
+        if fns is None:
+            fns = [
+                getattr(cb, name)
+                for cb in self.trainer.callbacks
+                if is_overridden(name, cb, Callback) and (monitoring is None or _is_monitoring(cb) == monitoring)
+            ]
+            self._callbacks[key] = fns
+        if not fns:
+            return
+        trainer = self.trainer
+        module = trainer.lightning_module
+        prev = self.current_fx
+        self.current_fx = name
+        try:
+            for fn in fns:
+                fn(trainer, module, *args, **kwargs)
+        finally:
+            self.current_fx = prev
+
+    # -- module
+    def module(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the LightningModule's ``name`` (skipped when it is a no-op nobody overrides)."""
+        fn = self._modules.get(name, False)
+        if fn is False:
+            module = self.trainer.lightning_module
+            fn = None
+            if name not in _MODULE_NO_OPS or is_overridden(name, module, LightningModule):
+                fn = getattr(module, name, None)
+            self._modules[name] = fn
+        if fn is None:
+            return None
+        prev = self.current_fx
+        self.current_fx = name
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.current_fx = prev
+
+    def module_overrides(self, name: str) -> bool:
+        return is_overridden(name, self.trainer.lightning_module, LightningModule)
+
+    # -- datamodule
+    def datamodule(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        dm = self.trainer.datamodule
+        if dm is None or not is_overridden(name, dm, LightningDataModule):
+            return None
+        prev = self.current_fx
+        self.current_fx = name
+        try:
+            return getattr(dm, name)(*args, **kwargs)
+        finally:
+            self.current_fx = prev
+
+    def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Callbacks first, then the module: Lightning's order for hooks both define."""
+        self.callbacks(name, *args, **kwargs)
+        return self.module(name, *args, **kwargs)
+
+
+def _is_monitoring(callback: Callback) -> bool:
+    from runtime.callbacks.checkpoint import Checkpoint
+
+    return isinstance(callback, Checkpoint) or type(callback).__name__ == "EarlyStopping"
