@@ -244,6 +244,7 @@ class TQDMProgressBar(ProgressBar):
 
     def disable(self) -> None:
         self._enabled = False
+        self._train = self._eval = None  # the per-batch hooks test only these
 
     def enable(self) -> None:
         self._enabled = True
@@ -375,8 +376,8 @@ class TQDMProgressBar(ProgressBar):
             self._draw(force=True)
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        c = self._train
-        if c is None or self.is_disabled:
+        c = self._train  # None whenever the bar is disabled: the per-batch cost is this check
+        if c is None:
             return
         c.n = batch_idx + 1
         if self._tty:
@@ -422,7 +423,7 @@ class TQDMProgressBar(ProgressBar):
 
     def _eval_batch_end(self) -> None:
         c = self._eval
-        if c is None or self.is_disabled:
+        if c is None:
             return
         c.n += 1
         if self._tty:

@@ -42,6 +42,8 @@ class Strategy:
     def batch_to_device(self, batch: Any, dataloader_idx: int = 0) -> Any:
         """Move ``batch`` with the transfer hooks (the datamodule's if it overrides one, else the module's)."""
         trainer = self.trainer
+        if trainer._transfer_is_noop():
+            return batch
         batch = trainer._batch_hook("on_before_batch_transfer", batch, dataloader_idx)
         batch = trainer._batch_hook("transfer_batch_to_device", batch, self.root_device, dataloader_idx)
         batch = trainer._batch_hook("on_after_batch_transfer", batch, dataloader_idx)

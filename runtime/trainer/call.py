@@ -20,6 +20,7 @@ _MODULE_NO_OPS = frozenset(
     "on_validation_model_zero_grad", "on_validation_model_eval", "on_validation_model_train",
     "on_test_model_eval", "on_test_model_train", "on_predict_model_eval",
     "train_dataloader", "val_dataloader", "test_dataloader", "predict_dataloader", "transfer_batch_to_device",
+    "on_before_batch_transfer", "on_after_batch_transfer",  # identity, but their result is the batch
 }
 _BASES = {"callback": Callback, "module": LightningModule, "datamodule": LightningDataModule}
 
@@ -45,12 +46,14 @@ class HookDispatcher:
         self.trainer = trainer
         self._callbacks: dict[tuple[str, Any], list[Callable]] = {}
         self._modules: dict[str, Callable | None] = {}
+        self._overrides: dict[str, bool] = {}
         self.current_fx: str | None = None
 
     def reset(self) -> None:
         """Forget cached lookups; call after the callbacks, module or datamodule change."""
         self._callbacks.clear()
         self._modules.clear()
+        self._overrides.clear()
 
     # -- callbacks
     def callbacks(self, name: str, *args: Any, monitoring: bool | None = None, **kwargs: Any) -> None:
@@ -96,7 +99,10 @@ class HookDispatcher:
             self.current_fx = prev
 
     def module_overrides(self, name: str) -> bool:
-        return is_overridden(name, self.trainer.lightning_module, LightningModule)
+        found = self._overrides.get(name)
+        if found is None:
+            found = self._overrides[name] = is_overridden(name, self.trainer.lightning_module, LightningModule)
+        return found
 
     # -- datamodule
     def datamodule(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -112,8 +118,21 @@ class HookDispatcher:
 
     def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Callbacks first, then the module: Lightning's order for hooks both define."""
-        self.callbacks(name, *args, **kwargs)
-        return self.module(name, *args, **kwargs)
+        if self._callbacks.get((name, None)) is None or name not in self._modules:
+            self.callbacks(name, *args, **kwargs)
+            return self.module(name, *args, **kwargs)
+        # the per-step path: both lookups are cached, so skip straight to what overrides the hook
+        if self._callbacks[(name, None)]:
+            self.callbacks(name, *args, **kwargs)
+        fn = self._modules[name]
+        if fn is None:
+            return None
+        prev = self.current_fx
+        self.current_fx = name
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.current_fx = prev
 
 
 def _is_monitoring(callback: Callback) -> bool:

@@ -172,7 +172,7 @@ class Results:
             trainer.callback_metrics[name] = item.value
         if item.prog_bar:
             trainer.progress_bar_metrics[name] = item.value
-        if item.logger and self.training:
+        if item.logger:
             self.step_logged[name] = item.value
 
     def epoch_end(self, trainer) -> dict[str, torch.Tensor]:

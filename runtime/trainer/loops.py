@@ -19,11 +19,13 @@ from runtime.utilities.seed import isolate_rng
 # ----------------------------------------------------------------------------------------- fit
 def run_fit(trainer) -> None:
     hooks = trainer._hooks
-    if trainer._val_enabled() and trainer.num_sanity_val_steps != 0 and not trainer._restored_mid_fit:
+    if trainer._val_defined() and trainer.num_sanity_val_steps != 0 and not trainer._restored_mid_fit:
         with isolate_rng():
             run_sanity_check(trainer)
 
     train_loader = trainer._setup_train_data()
+    if trainer._val_defined() and "val" not in trainer._loaders and trainer._val_epoch_due():
+        trainer._val_loaders()  # loaded before on_train_start so the progress bar knows the totals
     hooks("on_train_start")
     while not fit_done(trainer):
         if trainer._should_reload_train():
@@ -182,6 +184,9 @@ def _batch_outputs(output: Any, loss: torch.Tensor | None) -> Any:
     return output
 
 
+_NOT_RUN = object()
+
+
 def automatic_step(trainer, batch: Any, batch_idx: int, accumulating: bool) -> Any:
     """training_step, zero_grad (first batch of a window), backward; then the optimizer step unless accumulating."""
     hooks = trainer._hooks
@@ -189,7 +194,7 @@ def automatic_step(trainer, batch: Any, batch_idx: int, accumulating: bool) -> A
     optimizer = trainer.optimizers[0]
     accumulate = trainer.accumulate_grad_batches
     epoch = trainer._progress.current_epoch
-    holder: list = [None]
+    holder: list = [_NOT_RUN]
 
     def closure() -> torch.Tensor | None:
         output = trainer._step("training_step", batch, batch_idx)
@@ -208,8 +213,13 @@ def automatic_step(trainer, batch: Any, batch_idx: int, accumulating: bool) -> A
 
     if accumulating:
         closure()
-    else:
-        hooks.module("optimizer_step", epoch, batch_idx, trainer._lightning_optimizers[0], closure)
+        return holder[0]
+    hooks.module("optimizer_step", epoch, batch_idx, trainer._lightning_optimizers[0], closure)
+    if holder[0] is _NOT_RUN:
+        raise MisconfigurationException(
+            "The training step did not run: `optimizer_step` must call the closure it receives, usually through "
+            "`optimizer.step(closure=optimizer_closure)` (or call `optimizer_closure()` yourself)."
+        )
     return holder[0]
 
 
@@ -261,6 +271,7 @@ def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) ->
     has_step_end = hooks.module_overrides(f"{prefix}_step_end")
     all_outputs: list[list] = [[] for _ in loaders]
     per_loader: list[dict] = []
+    seen = [0] * len(loaders)  # batches per loader: the step of eval step metrics, as in Lightning
 
     with trainer._eval_grad_context():
         hooks.module(f"on_{prefix}_model_eval")
@@ -281,13 +292,18 @@ def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) ->
                 if keep_outputs:
                     all_outputs[dl_idx].append(output)
                 hooks(f"on_{prefix}_batch_end", output, batch, batch_idx, *extra)
+                if results.step_logged:
+                    if stage != RunningStage.SANITY_CHECKING:
+                        trainer._send_to_loggers(results.step_logged, step=seen[dl_idx])
+                    results.step_logged.clear()
+                seen[dl_idx] += 1
         trainer._dataloader_idx = None
         if keep_outputs:
             hooks.module(f"{prefix}_epoch_end", all_outputs[0] if not multi else all_outputs)
         hooks(f"on_{prefix}_epoch_end")
         logged = results.epoch_end(trainer)
         if stage != RunningStage.SANITY_CHECKING:
-            trainer._send_to_loggers(logged, epoch_metrics=True)
+            trainer._send_to_loggers(logged)
             for dl_idx in range(len(loaders)):
                 suffix = f"/dataloader_idx_{dl_idx}"
                 own = {k: v for k, v in logged.items() if not multi or k.endswith(suffix) or "/dataloader_idx_" not in k}

@@ -4,7 +4,7 @@ import os
 import re
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any, Iterable
@@ -137,7 +137,10 @@ class Trainer:
                   if v not in (None, False)]
             if on:
                 raise MisconfigurationException(f"barebones=True turns off {', '.join(on)}; drop those arguments or set barebones=False.")
+            if num_sanity_val_steps:
+                raise MisconfigurationException("barebones=True turns off the sanity check; drop num_sanity_val_steps or set barebones=False.")
             logger = enable_checkpointing = enable_progress_bar = enable_model_summary = False
+            num_sanity_val_steps = 0
         self.barebones = barebones
         for name, value in (("limit_train_batches", limit_train_batches), ("limit_val_batches", limit_val_batches),
                             ("limit_test_batches", limit_test_batches), ("limit_predict_batches", limit_predict_batches),
@@ -195,6 +198,7 @@ class Trainer:
         if deterministic not in (None, True, False, "warn"):
             raise MisconfigurationException(invalid_choice("deterministic", deterministic, (True, False, "warn")))
         self.deterministic, self.benchmark = deterministic, benchmark
+        _set_torch_flags(deterministic, benchmark)
         self.inference_mode = inference_mode
         self.use_distributed_sampler = use_distributed_sampler
         self.detect_anomaly = detect_anomaly
@@ -241,6 +245,9 @@ class Trainer:
         self._has_step_end = False
         self._legacy_optimizer_idx = False
         self._restored_mid_fit = False
+        self._transfer_noop: bool | None = None
+        self._val_enabled_cache: bool | None = None
+        self._epoch_end_logging = False
         self.strategy.trainer = self
 
     # ================================================================== construction helpers
@@ -484,8 +491,7 @@ class Trainer:
             self._restored_mid_fit = False
         self._start_time = time.monotonic()
         try:
-            with self._global_flags():
-                result = self._run_stage(fn, ckpt_path)
+            result = self._run_stage(fn, ckpt_path)
             self.state.status = TrainerStatus.FINISHED
             return result
         except BaseException as exc:
@@ -508,6 +514,8 @@ class Trainer:
             model.automatic_optimization = self._legacy_automatic_optimization
         self._loaders.clear()
         self._hooks.reset()
+        self._transfer_noop = None
+        self._val_enabled_cache = None
 
     def _run_stage(self, fn: TrainerFn, ckpt_path) -> Any:
         hooks = self._hooks
@@ -594,32 +602,14 @@ class Trainer:
         except Exception:  # the original error is the one to show
             pass
 
-    @contextmanager
-    def _global_flags(self):
-        prev_det = torch.are_deterministic_algorithms_enabled()
-        prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
-        prev_bench = torch.backends.cudnn.benchmark
-        if self.deterministic is not None:
-            if self.deterministic:
-                os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-            torch.use_deterministic_algorithms(bool(self.deterministic), warn_only=self.deterministic == "warn")
-        if self.benchmark is not None:
-            torch.backends.cudnn.benchmark = bool(self.benchmark)
-        elif self.deterministic:
-            torch.backends.cudnn.benchmark = False
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
-            torch.backends.cudnn.benchmark = prev_bench
-
     # ================================================================== setup of a fit
     def _setup_optimizers(self) -> None:
         model = self._lightning_module
         got = self._hooks.module("configure_optimizers")
         setup = parse_optimizers(got)
         if not setup.optimizers:
-            rank_zero_warn("`configure_optimizers` returned None: training runs without an optimizer (nothing is updated).")
+            rank_zero_warn("`configure_optimizers` returned None: this fit runs with no optimizer, so nothing is updated.")
+            setup.optimizers = [_NoOptimizer()]
         if model.automatic_optimization and len(setup.optimizers) > 1:
             raise MisconfigurationException(
                 f"`configure_optimizers` returned {len(setup.optimizers)} optimizers, but automatic optimization steps "
@@ -635,12 +625,17 @@ class Trainer:
         hooks = self._hooks
         if not hooks.module_overrides("training_step"):
             raise MisconfigurationException(f"`Trainer.fit` needs `training_step` defined on {type(model).__name__}.")
-        if model.automatic_optimization and not self.optimizers:
-            # Lightning trains with no optimizer only in manual mode; a missing one is almost always a mistake
-            raise MisconfigurationException(
-                f"`configure_optimizers` of {type(model).__name__} returned no optimizer; return one, e.g. "
-                "`torch.optim.SGD(self.parameters(), lr=0.1)`."
-            )
+        if not model.automatic_optimization:
+            if self.gradient_clip_val:
+                raise MisconfigurationException(
+                    f"gradient_clip_val={self.gradient_clip_val} clips automatically, which manual optimization does not do. "
+                    "Remove it and call `self.clip_gradients(opt, gradient_clip_val=...)` in `training_step`, or use automatic optimization."
+                )
+            if self.accumulate_grad_batches != 1:
+                raise MisconfigurationException(
+                    f"accumulate_grad_batches={self.accumulate_grad_batches} accumulates automatically, which manual optimization "
+                    "does not do. Remove it and step your optimizers every N batches in `training_step`, or use automatic optimization."
+                )
         params = list(inspect.signature(model.training_step).parameters.values())
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         self._legacy_optimizer_idx = len(positional) >= 3 and positional[2].name in ("optimizer_idx", "opt_idx", "optimizer_i")
@@ -728,16 +723,28 @@ class Trainer:
             self.num_val_batches = [data_utils.num_batches(dl, self.limit_val_batches, "limit_val_batches") for dl in loaders]
         return self._loaders["val"]
 
+    def _val_defined(self) -> bool:
+        """Validation is configured (without asking for the loaders yet): Lightning's ``enable_validation``."""
+        if not self._hooks.module_overrides("validation_step") or self.limit_val_batches == 0:
+            return False
+        if self._loader_args.get("val") is not None:
+            return True
+        dm = self.datamodule
+        return (dm is not None and is_overridden("val_dataloader", dm, LightningDataModule)) or self._hooks.module_overrides("val_dataloader")
+
     def _val_enabled(self) -> bool:
         if not self._hooks.module_overrides("validation_step") or self.limit_val_batches == 0:
             return False
-        return any(n > 0 for n in self.num_val_batches) if self._val_loaders() else False
+        if self._val_enabled_cache is None or self.reload_dataloaders_every_n_epochs:
+            self._val_enabled_cache = any(n > 0 for n in self.num_val_batches) if self._val_loaders() else False
+        return self._val_enabled_cache
+
+    def _val_epoch_due(self) -> bool:
+        n = self.check_val_every_n_epoch
+        return n is None or (self.current_epoch + 1) % n == 0
 
     def _should_validate(self, batch_idx: int, is_last: bool) -> bool:
-        epoch = self.current_epoch
-        if self.check_val_every_n_epoch is not None and (epoch + 1) % self.check_val_every_n_epoch:
-            return False
-        if not self._val_enabled():
+        if not self._val_epoch_due() or not self._val_enabled():
             return False
         vcb = self._val_check_batch
         if vcb == float("inf"):
@@ -759,10 +766,22 @@ class Trainer:
         dm = self.datamodule
         if dm is not None and is_overridden(name, dm, LightningDataModule):
             return self._hooks.datamodule(name, *args)
-        if name == "transfer_batch_to_device" and self.strategy.root_device.type == "cpu" and not self._hooks.module_overrides(name):
-            return args[0]  # loaders already yield CPU tensors: walking the batch would only cost time
-        out = self._hooks.module(name, *args)
-        return args[0] if out is None and name != "transfer_batch_to_device" and not self._hooks.module_overrides(name) else out
+        return self._hooks.module(name, *args)
+
+    def _transfer_is_noop(self) -> bool:
+        """True when moving a batch would change nothing: CPU, no transfer hook overridden, no dtype cast."""
+        found = getattr(self, "_transfer_noop", None)
+        if found is None:
+            names = ("on_before_batch_transfer", "transfer_batch_to_device", "on_after_batch_transfer")
+            dm = self.datamodule
+            found = (
+                self.strategy.root_device.type == "cpu"
+                and self.precision_plugin.dtype is None
+                and not any(self._hooks.module_overrides(n) for n in names)
+                and not (dm is not None and any(is_overridden(n, dm, LightningDataModule) for n in names))
+            )
+            self._transfer_noop = found
+        return found
 
     def _after_closure(self, optimizer) -> None:
         """After backward, before the update: the before-step hooks and gradient clipping."""
@@ -777,7 +796,10 @@ class Trainer:
             self.strategy.precision_plugin.clip_gradients(optimizer, self.gradient_clip_val, self.gradient_clip_algorithm or "norm")
 
     def _eval_grad_context(self):
-        return torch.inference_mode() if self.inference_mode else torch.no_grad()
+        # validation inside fit uses no_grad: inference tensors it creates could not be used by training later
+        if self.inference_mode and self.state.fn != TrainerFn.FITTING:
+            return torch.inference_mode()
+        return torch.no_grad()
 
     def _can_stop_early(self) -> bool:
         p = self._progress
@@ -797,7 +819,8 @@ class Trainer:
     def _results_log(self, module, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph,
                      sync_dist, sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only) -> None:
         if self.barebones:
-            raise MisconfigurationException("`self.log` is not available with `Trainer(barebones=True)`; set barebones=False to log.")
+            self._warn_once("self.log() does nothing under `Trainer(barebones=True)`: logging costs speed, so barebones turns it off.")
+            return
         fx = self._hooks.current_fx
         if fx is None:
             raise MisconfigurationException(
@@ -825,21 +848,27 @@ class Trainer:
         if not step_logged:
             return
         if self.log_every_n_steps and ((self._progress.batches_that_stepped + 1) % self.log_every_n_steps == 0 or self.should_stop):
-            self._send_to_loggers(step_logged, epoch_metrics=False)
+            self._send_to_loggers(step_logged)
         step_logged.clear()
 
     def _log_epoch_metrics(self, results: Results) -> None:
-        self._send_to_loggers(results.epoch_end(self), epoch_metrics=True)
+        self._epoch_end_logging = True
+        try:
+            self._send_to_loggers(results.epoch_end(self))
+        finally:
+            self._epoch_end_logging = False
 
-    def _send_to_loggers(self, metrics: dict[str, torch.Tensor], epoch_metrics: bool) -> None:
+    def _send_to_loggers(self, metrics: dict[str, torch.Tensor], step: int | None = None) -> None:
+        """Record ``metrics`` as logged and write them (read to the host here, only here) to every logger."""
         if not metrics:
             return
         self.logged_metrics.update(metrics)
         if not self.loggers:
             return
-        step = self._progress.batches_that_stepped
-        if epoch_metrics and self.state.stage == RunningStage.TRAINING:
-            step = max(step - 1, 0)
+        if step is None:
+            step = self._progress.batches_that_stepped
+            if self.state.stage == RunningStage.TRAINING and self._epoch_end_logging:
+                step = max(step - 1, 0)
         scalars = {k: (v.item() if isinstance(v, torch.Tensor) else float(v)) for k, v in metrics.items()}
         scalars.setdefault("epoch", self.current_epoch)
         for lg in self.loggers:
@@ -950,6 +979,30 @@ def _as_list(value: Any) -> list:
 
 def _checkpoints_last(callbacks: list) -> list:
     return [cb for cb in callbacks if not isinstance(cb, Checkpoint)] + [cb for cb in callbacks if isinstance(cb, Checkpoint)]
+
+
+def _set_torch_flags(deterministic: bool | str | None, benchmark: bool | None) -> None:
+    """Process-wide torch switches, set when the Trainer is built (as Lightning does)."""
+    if deterministic is not None:
+        if deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(bool(deterministic), warn_only=deterministic == "warn")
+    if benchmark is not None:
+        torch.backends.cudnn.benchmark = bool(benchmark)
+    elif deterministic:
+        torch.backends.cudnn.benchmark = False
+
+
+class _NoOptimizer(torch.optim.Optimizer):
+    """Stands in when ``configure_optimizers`` returns None: runs the closure, updates nothing."""
+
+    def __init__(self) -> None:
+        super().__init__([torch.zeros(1)], {})
+
+    def step(self, closure=None):
+        return closure() if closure is not None else None
+
+    def zero_grad(self, set_to_none: bool = True) -> None: ...
 
 
 def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
