@@ -105,9 +105,9 @@ def run_train_epoch(trainer, loader) -> None:
             update_lr_schedulers(trainer, "step", plateau=False)
             if is_last:
                 update_lr_schedulers(trainer, "epoch", plateau=False)
-        hooks("on_train_batch_end", outputs, batch, batch_idx)
-        p.epoch_batch_idx = batch_idx + 1
+        p.epoch_batch_idx = batch_idx + 1  # counted before the hook, so a checkpoint saved there resumes after this batch
         p.total_batch_idx += 1
+        hooks("on_train_batch_end", outputs, batch, batch_idx)
         if not accumulating:
             trainer._log_step_metrics()
         if trainer._should_validate(batch_idx, is_last):
@@ -127,6 +127,7 @@ def run_train_epoch(trainer, loader) -> None:
         ):
             break
 
+    p.epoch_done = True
     if keep_outputs:
         out = hooks.module("training_epoch_end", epoch_outputs)
         if out is not None:
@@ -140,6 +141,7 @@ def run_train_epoch(trainer, loader) -> None:
         update_lr_schedulers(trainer, "epoch", plateau=True)
     p.current_epoch += 1
     p.epoch_batch_idx = 0
+    p.epoch_done = False
 
 
 def _loss_from(trainer, output: Any) -> torch.Tensor | None:

@@ -45,6 +45,7 @@ class Progress:
     total_batch_idx: int = 0
     batches_that_stepped: int = 0  # batches that ended an accumulation window (the logging step)
     optimizer_steps: int = 0  # ``global_step``
+    epoch_done: bool = False  # every batch of ``current_epoch`` ran; only its end-of-epoch hooks remain
 
 
 class Trainer:
@@ -245,6 +246,7 @@ class Trainer:
         self._has_step_end = False
         self._legacy_optimizer_idx = False
         self._restored_mid_fit = False
+        self.ckpt_path: str | None = None
         self._transfer_noop: bool | None = None
         self._val_enabled_cache: bool | None = None
         self._epoch_end_logging = False
@@ -253,7 +255,7 @@ class Trainer:
     # ================================================================== construction helpers
     @staticmethod
     def _legacy_args(extra: dict[str, Any]) -> dict[str, Any]:
-        allowed = list(inspect.signature(Trainer.__init__).parameters)[2:-1]
+        allowed = [n for n in inspect.signature(Trainer.__init__).parameters if n not in ("self", "legacy")]
         for name in extra:
             if name not in _LEGACY_ARGS:
                 guess = nearest(name, allowed + list(_LEGACY_ARGS))
@@ -540,9 +542,11 @@ class Trainer:
         if fn == TrainerFn.FITTING:
             self._setup_optimizers()
             self._check_fit_requirements()
-        checkpoint = None
+        self.ckpt_path = None
         if ckpt_path is not None:
-            checkpoint = self._restore(ckpt_path, fn)
+            self.ckpt_path = self._resolve_ckpt_path(ckpt_path)
+            self._restore(self.ckpt_path, fn)
+        self._log_hyperparams()
 
         if fn == TrainerFn.FITTING:
             hooks("on_fit_start")
@@ -675,6 +679,11 @@ class Trainer:
                     loaders = data_utils.as_list(getattr(source, hook)())
                 finally:
                     self._hooks.current_fx = prev
+        for dl in loaders:
+            if not hasattr(dl, "__iter__"):
+                raise MisconfigurationException(
+                    f"The {kind} dataloader is a {type(dl).__name__} ({dl!r:.40}); pass a torch DataLoader or any iterable of batches."
+                )
         if kind == "train" and self.overfit_batches:
             loaders = [data_utils.without_shuffle(dl) for dl in loaders]
         self._loaders[kind] = loaders
@@ -935,11 +944,32 @@ class Trainer:
             return path
         return os.fspath(ckpt_path)
 
+    def _log_hyperparams(self) -> None:
+        """Hand the module's (and datamodule's) saved hyperparameters to every logger, once per run."""
+        if not self.loggers:
+            return
+        model, dm = self._lightning_module, self.datamodule
+        hparams: dict[str, Any] = {}
+        if getattr(model, "_log_hyperparams", True):
+            hparams.update(model.hparams_initial)
+        if dm is not None and getattr(dm, "_log_hyperparams", True):
+            clash = [k for k, v in dm.hparams_initial.items() if k in hparams and hparams[k] != v]
+            if clash:
+                raise MisconfigurationException(
+                    f"The module and the datamodule both save hyperparameter(s) {clash} with different values; "
+                    "rename one, or pass `logger=False` to one of the `save_hyperparameters` calls."
+                )
+            hparams.update(dm.hparams_initial)
+        for lg in self.loggers:
+            if hparams:
+                lg.log_hyperparams(hparams)
+            lg.log_graph(model)
+            lg.save()
+
     def _restore(self, ckpt_path: str, fn: TrainerFn) -> dict[str, Any]:
         from runtime.checkpoint.io import load_checkpoint_file
 
-        path = self._resolve_ckpt_path(ckpt_path)
-        checkpoint = load_checkpoint_file(path, map_location=self.strategy.root_device)
+        checkpoint = load_checkpoint_file(ckpt_path, map_location=self.strategy.root_device)
         model = self._lightning_module
         self._hooks.module("on_load_checkpoint", checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
@@ -964,6 +994,10 @@ class Trainer:
         progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("runtime_progress")
         if progress is not None:
             self._progress = Progress(**progress)
+            if self._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
+                self._progress.current_epoch += 1
+                self._progress.epoch_batch_idx = 0
+                self._progress.epoch_done = False
         else:  # a checkpoint written elsewhere: continue after the epoch it records
             self._progress = Progress(current_epoch=checkpoint.get("epoch", 0) + 1, optimizer_steps=checkpoint.get("global_step", 0))
         self._restored_mid_fit = True

@@ -220,7 +220,6 @@ def test_fit_csv_and_tensorboard_together(tmp_path):
     assert len([r for r in rows if r["train_loss_step"]]) == 8
 
 
-@pytest.mark.xfail(reason="the Trainer does not call logger.log_hyperparams(module.hparams_initial) at fit start yet", strict=False)
 def test_fit_writes_module_hparams(tmp_path):
     tb, cv = TensorBoardLogger(tmp_path), CSVLogger(tmp_path, name="csv")
     _fit(tmp_path, logger=[tb, cv])

@@ -357,7 +357,6 @@ def test_fit_resume_continues_top_k(tmp_path):
     assert resumed.best_model_path.endswith("epoch=3.ckpt") and float(resumed.kth_value) == pytest.approx(0.2)
 
 
-@pytest.mark.xfail(reason="runtime/trainer/loops.py replays on_train_epoch_start/end of an epoch that finished before the checkpoint was taken", strict=False)
 def test_fit_resume_from_epoch_end_checkpoint_saves_nothing_twice(tmp_path, recwarn):
     cb = ModelCheckpoint(dirpath=tmp_path / "ck", monitor="val_loss", save_last=True)
     _trainer(tmp_path, max_epochs=1, callbacks=[cb], logger=False).fit(_model([0.5, 0.4]))
