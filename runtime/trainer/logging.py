@@ -176,7 +176,19 @@ class Results:
             self.step_logged[name] = item.value
 
     def epoch_end(self, trainer) -> dict[str, torch.Tensor]:
-        """Reduce every on_epoch value, publish it, reset metric objects; returns the logger-bound values."""
+        """Publish the epoch values a last time (with what the epoch-end hooks logged), then reset; returns the logger-bound values."""
+        logged = self.publish_epoch(trainer)
+        for item in self.items.values():
+            if item.metric is not None and item.on_epoch:
+                item.metric.reset()
+        self.reset()
+        return logged
+
+    def publish_epoch(self, trainer) -> dict[str, torch.Tensor]:
+        """Reduce every on_epoch value into ``callback_metrics`` (and the progress bar); returns the logger-bound ones.
+
+        Called before the epoch-end hooks too, so callbacks and the module see the epoch values there.
+        """
         logged: dict[str, torch.Tensor] = {}
         for item in self.items.values():
             if not item.on_epoch:
@@ -193,9 +205,6 @@ class Results:
                 trainer.progress_bar_metrics[name] = value
             if item.logger:
                 logged[name] = value
-            if item.metric is not None:
-                item.metric.reset()
-        self.reset()
         return logged
 
     def reset(self) -> None:

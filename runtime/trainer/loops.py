@@ -128,6 +128,7 @@ def run_train_epoch(trainer, loader) -> None:
             break
 
     p.epoch_done = True
+    results.publish_epoch(trainer)
     if keep_outputs:
         out = hooks.module("training_epoch_end", epoch_outputs)
         if out is not None:
@@ -300,6 +301,7 @@ def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) ->
                     results.step_logged.clear()
                 seen[dl_idx] += 1
         trainer._dataloader_idx = None
+        results.publish_epoch(trainer)
         if keep_outputs:
             hooks.module(f"{prefix}_epoch_end", all_outputs[0] if not multi else all_outputs)
         hooks(f"on_{prefix}_epoch_end")

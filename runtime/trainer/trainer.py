@@ -539,6 +539,7 @@ class Trainer:
         hooks.module("configure_sharded_model")
         hooks.module("configure_model")
         self.strategy.setup(self)
+        self._warn_legacy_hooks(fn)
         if fn == TrainerFn.FITTING:
             self._setup_optimizers()
             self._check_fit_requirements()
@@ -624,6 +625,16 @@ class Trainer:
         self._lightning_optimizers = [LightningOptimizer(o, self) for o in setup.optimizers]
         self.lr_scheduler_configs = setup.lr_schedulers
 
+    def _warn_legacy_hooks(self, fn: TrainerFn) -> None:
+        names = {
+            TrainerFn.FITTING: ("training_step_end", "training_epoch_end", "validation_step_end", "validation_epoch_end"),
+            TrainerFn.VALIDATING: ("validation_step_end", "validation_epoch_end"),
+            TrainerFn.TESTING: ("test_step_end", "test_epoch_end"),
+        }.get(fn, ())
+        for legacy in names:
+            if self._hooks.module_overrides(legacy):
+                rank_zero_deprecation(f"`{legacy}` is the 1.0 data flow; it still runs. In 2.x keep outputs yourself in `on_*_epoch_end`.")
+
     def _check_fit_requirements(self) -> None:
         model = self._lightning_module
         hooks = self._hooks
@@ -652,10 +663,6 @@ class Trainer:
                 )
             rank_zero_deprecation("`training_step(batch, batch_idx, optimizer_idx)` is the 1.0 spelling; drop `optimizer_idx`.")
         self._has_step_end = hooks.module_overrides("training_step_end")
-        for legacy in ("training_step_end", "training_epoch_end", "validation_step_end", "validation_epoch_end",
-                       "test_step_end", "test_epoch_end"):
-            if hooks.module_overrides(legacy):
-                rank_zero_deprecation(f"`{legacy}` is the 1.0 data flow; it still runs. In 2.x keep outputs yourself in `on_*_epoch_end`.")
 
     # ================================================================== data
     def _request_loaders(self, kind: str) -> list:

@@ -35,6 +35,10 @@ class LightningDeprecationWarning(DeprecationWarning):
     """A 1.0-era spelling that still runs; the message names the current one."""
 
 
+# Python hides DeprecationWarning outside __main__; these are meant for the user's own code, so show them once each.
+warnings.filterwarnings("default", category=LightningDeprecationWarning)
+
+
 @rank_zero_only
 def rank_zero_warn(message: str, category: type = UserWarning, stacklevel: int = 4) -> None:
     warnings.warn(message, category, stacklevel=stacklevel)

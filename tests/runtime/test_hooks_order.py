@@ -415,3 +415,159 @@ def test_unoverridden_hooks_do_not_break_a_plain_module(tmp_path):
     assert "t" in trainer.test(model, random_loader())[0]
     preds = trainer.predict(model, random_loader())
     assert len(preds) == 4 and preds[0].shape == (2, 2)
+
+
+def test_plateau_scheduler_steps_after_on_train_epoch_end(tmp_path):
+    """Metric-based schedulers step once the epoch's metrics are complete: after on_train_epoch_end;
+    interval='epoch' schedulers that need no metric step on the last batch, before on_train_batch_end."""
+    import torch
+
+    called = []
+
+    class Model(BoringModel):
+        def validation_step(self, batch, batch_idx):
+            self.log("val_loss", self.step(batch))
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1)
+            plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": plateau, "monitor": "val_loss"}}
+
+    model = recording_model(called, base=Model)
+    trainer = make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=0,
+                           callbacks=[recording_callback(called)])
+    trainer.fit(model)
+    tail = called[called.index("Callback.on_train_epoch_end"):]
+    assert tail == ["Callback.on_train_epoch_end", "on_train_epoch_end", "lr_scheduler_step",
+                    "Callback.on_train_end", "on_train_end", "Callback.on_fit_end", "on_fit_end",
+                    "Callback.teardown:fit", "teardown:fit"]
+    assert called.count("lr_scheduler_step") == 1
+
+
+def test_mid_epoch_validation_order(tmp_path):
+    """val_check_interval=0.5: validation runs right after the on_train_batch_end of batch 1, inside the epoch."""
+    called = []
+    model = recording_model(called)
+    trainer = make_trainer(tmp_path, limit_train_batches=4, limit_val_batches=1, num_sanity_val_steps=0,
+                           val_check_interval=0.5, callbacks=[recording_callback(called)])
+    trainer.fit(model)
+    start = called.index("Callback.on_train_epoch_start")
+    end = called.index("Callback.on_train_epoch_end")
+    expected = [
+        "Callback.on_train_epoch_start", "on_train_epoch_start",
+        *_train_batch(), *_train_batch(),
+        *_eval_run("validation", 1, zero_grad=True),
+        *_train_batch(), *_train_batch(sched=True),
+        *_eval_run("validation", 1, zero_grad=True),
+    ]
+    assert_calls(called[start:end], expected)
+
+
+def test_hook_arguments(tmp_path):
+    """What the hooks receive (Lightning 2.x signatures); callbacks written without `dataloader_idx`
+    work with a single dataloader, because it is only passed when there are several."""
+    import torch
+
+    seen = {}
+
+    class CB(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.setdefault("cb_train_start", []).append((trainer, pl_module, batch.shape, batch_idx))
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            seen.setdefault("cb_train_end", []).append((outputs, batch_idx))
+
+        def on_before_backward(self, trainer, pl_module, loss):
+            seen["cb_loss"] = loss
+
+        def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+            seen["cb_opt"] = optimizer
+
+        def on_before_zero_grad(self, trainer, pl_module, optimizer):
+            seen["cb_zero_opt"] = optimizer
+
+        def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.setdefault("cb_val_start", []).append(batch_idx)
+
+        def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            seen.setdefault("cb_val_end", []).append((outputs, batch_idx))
+
+        def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            seen.setdefault("cb_pred_end", []).append(outputs)
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            seen["cb_epoch_end"] = (trainer, pl_module)
+
+    class Model(BoringModel):
+        def optimizer_zero_grad(self, epoch, batch_idx, optimizer):
+            seen.setdefault("zero_grad", []).append((epoch, batch_idx))
+            super().optimizer_zero_grad(epoch, batch_idx, optimizer)
+
+        def optimizer_step(self, epoch, batch_idx, optimizer, optimizer_closure=None):
+            seen.setdefault("step", []).append((epoch, batch_idx, callable(optimizer_closure)))
+            super().optimizer_step(epoch, batch_idx, optimizer, optimizer_closure)
+
+        def on_train_batch_end(self, outputs, batch, batch_idx):
+            seen.setdefault("train_end", []).append(batch_idx)
+
+        def on_validation_batch_end(self, outputs, batch, batch_idx):
+            seen.setdefault("val_end", []).append(sorted(outputs))
+
+    from tests.runtime.helpers import random_loader
+
+    model = Model()
+    trainer = make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=2, num_sanity_val_steps=0,
+                           callbacks=[CB()])
+    trainer.fit(model, random_loader(length=4), random_loader(length=4))
+    trainer.predict(model, random_loader(length=4))
+
+    assert [(t is trainer, m is model, shape, i) for t, m, shape, i in seen["cb_train_start"]] == [
+        (True, True, (2, 32), 0), (True, True, (2, 32), 1)]
+    for outputs, _ in seen["cb_train_end"]:
+        assert set(outputs) == {"loss"} and isinstance(outputs["loss"], torch.Tensor)
+    assert [i for _, i in seen["cb_train_end"]] == [0, 1]
+    assert isinstance(seen["cb_loss"], torch.Tensor) and seen["cb_loss"].requires_grad
+    assert seen["cb_opt"] is trainer.optimizers[0] or seen["cb_opt"].optimizer is trainer.optimizers[0]
+    assert seen["cb_zero_opt"] is trainer.optimizers[0] or seen["cb_zero_opt"].optimizer is trainer.optimizers[0]
+    assert seen["zero_grad"] == [(0, 0), (0, 1)]
+    assert seen["step"] == [(0, 0, True), (0, 1, True)]
+    assert seen["train_end"] == [0, 1]
+    assert seen["cb_val_start"] == [0, 1]
+    assert [sorted(o) for o, _ in seen["cb_val_end"]] == [["x"], ["x"]]  # BoringModel.validation_step's return
+    assert seen["val_end"] == [["x"], ["x"]]
+    assert all(isinstance(o, torch.Tensor) and o.shape == (2, 2) for o in seen["cb_pred_end"])
+    assert seen["cb_epoch_end"] == (trainer, model)
+
+
+def test_on_train_batch_start_returning_minus_one_skips_the_rest_of_the_epoch(tmp_path):
+    class Model(BoringModel):
+        def __init__(self):
+            super().__init__()
+            self.steps = []
+
+        def on_train_batch_start(self, batch, batch_idx):
+            if batch_idx == 2:
+                return -1
+
+        def training_step(self, batch, batch_idx):
+            self.steps.append((self.current_epoch, batch_idx))
+            return super().training_step(batch, batch_idx)
+
+    model = Model()
+    trainer = make_trainer(tmp_path, max_epochs=2, limit_train_batches=4, limit_val_batches=0)
+    trainer.fit(model)
+    assert model.steps == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert trainer.global_step == 4
+    assert trainer.current_epoch == 2
+
+
+def test_module_properties_follow_the_trainer(tmp_path):
+    seen = []
+
+    class Model(BoringModel):
+        def training_step(self, batch, batch_idx):
+            seen.append((self.global_step, self.current_epoch, self.trainer.global_step, self.device.type))
+            return super().training_step(batch, batch_idx)
+
+    make_trainer(tmp_path, max_epochs=2, limit_train_batches=2, limit_val_batches=0).fit(Model())
+    assert seen == [(0, 0, 0, "cpu"), (1, 0, 1, "cpu"), (2, 1, 2, "cpu"), (3, 1, 3, "cpu")]

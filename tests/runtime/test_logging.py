@@ -80,6 +80,9 @@ def test_on_step_and_on_epoch_fork_the_name(tmp_path):
     assert logger.values("a_step") == [1.0, 2.0, 3.0, 4.0]
     assert logger.values("a_epoch") == [2.5]
     assert "a" not in logger.keys()
+    # step metrics go out at steps 0..3; the epoch value is logged at the epoch's last step
+    assert [s for s, m in logger.calls if "a_step" in m] == [0, 1, 2, 3]
+    assert [s for s, m in logger.calls if "a_epoch" in m] == [3]
     cm = trainer.callback_metrics
     assert float(cm["a_step"]) == 4.0
     assert float(cm["a_epoch"]) == 2.5
@@ -404,3 +407,28 @@ def test_metric_object_is_computed_and_reset_each_epoch(tmp_path):
     _fit(tmp_path, model, max_epochs=2, limit_train_batches=2)
     # epoch 0: mean(0, 1); epoch 1: mean(10, 11) -- the state was reset in between
     assert model.seen[-1] == pytest.approx(10.5)
+
+
+def test_epoch_values_are_visible_to_callbacks_at_train_epoch_end(tmp_path):
+    """What EarlyStopping/ModelCheckpoint rely on: in on_train_epoch_end, callback_metrics hold the epoch
+    aggregate of values logged with on_epoch=True in training_step."""
+    seen = []
+
+    class Peek(pl.Callback):
+        def on_train_epoch_end(self, trainer, pl_module):
+            seen.append((float(trainer.callback_metrics["a"]), float(trainer.callback_metrics["a_epoch"])))
+
+    model = StepValueModel(on_step=True, on_epoch=True)
+    _fit(tmp_path, model, max_epochs=2, callbacks=[Peek()])
+    assert seen == [(2.5, 2.5), (2.5, 2.5)]
+
+
+def test_step_values_are_visible_to_callbacks_during_the_epoch(tmp_path):
+    seen = []
+
+    class Peek(pl.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            seen.append(float(trainer.callback_metrics["a"]))
+
+    _fit(tmp_path, StepValueModel(), callbacks=[Peek()])
+    assert seen == [1.0, 2.0, 3.0, 4.0]
