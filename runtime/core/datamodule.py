@@ -44,10 +44,10 @@ class LightningDataModule(HyperparametersMixin, DataHooks, CheckpointHooks):
     def on_exception(self, exception: BaseException) -> None: ...
 
     @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, **kwargs: Any):
+    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, weights_only: bool | None = None, **kwargs: Any):
         from runtime.checkpoint.io import load_checkpoint_file
 
-        checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location)
+        checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
         hparams = dict(checkpoint.get("datamodule_hyper_parameters") or {})
         hparams.update(kwargs)
         dm = cls(**hparams)

@@ -25,9 +25,16 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
         self._current_fx_name = None
 
     # ------------------------------------------------------------------ properties
+    # properties TorchScript must not compile (runtime.core.export scripts the module)
+    __jit_unused_properties__ = [
+        "trainer", "device", "dtype", "automatic_optimization", "example_input_array", "current_epoch", "global_step",
+        "global_rank", "local_rank", "on_gpu", "logger", "loggers", "hparams", "hparams_initial",
+    ]
+    _jit_is_scripting = False  # set by runtime.core.export while torch.jit inspects the module
+
     @property
     def trainer(self):
-        if self._trainer is None:
+        if self._trainer is None and not self._jit_is_scripting:
             raise RuntimeError(f"{type(self).__name__} is not attached to a `Trainer`.")
         return self._trainer
 
@@ -274,12 +281,24 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
             p.requires_grad = True
         self.train()
 
+    def to_torchscript(self, file_path=None, method: str = "script", example_inputs: Any = None, **kwargs: Any):
+        """A TorchScript module (``method="script"`` or ``"trace"``), saved to ``file_path`` when given."""
+        from runtime.core.export import to_torchscript
+
+        return to_torchscript(self, file_path, method=method, example_inputs=example_inputs, **kwargs)
+
+    def to_onnx(self, file_path, input_sample: Any = None, **kwargs: Any) -> Any:
+        """Export to ONNX (needs ``pip install onnx onnxscript``); ``input_sample`` defaults to ``example_input_array``."""
+        from runtime.core.export import to_onnx
+
+        return to_onnx(self, file_path, input_sample=input_sample, **kwargs)
+
     @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, strict: bool = True, **kwargs: Any):
+    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, strict: bool = True, weights_only: bool | None = None, **kwargs: Any):
         """Build the module from a checkpoint's saved hyperparameters (overridable by ``kwargs``) and load its weights."""
         from runtime.checkpoint.io import load_checkpoint_file
 
-        checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location)
+        checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
         hparams = dict(checkpoint.get("hyper_parameters") or {})
         hparams.pop("_instantiator", None)
         hparams.update(kwargs)

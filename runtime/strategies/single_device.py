@@ -4,16 +4,19 @@ from typing import Any, Callable
 import torch
 
 from runtime.accelerators import Accelerator
+from runtime.checkpoint.plugins import CheckpointIO, TorchCheckpointIO
 from runtime.precision import Precision
 
 
 class Strategy:
     """What the loop asks of the hardware: move batches, run backward, step optimizers, talk to peers."""
 
-    def __init__(self, accelerator: Accelerator, device: torch.device, precision_plugin: Precision) -> None:
+    def __init__(self, accelerator: Accelerator, device: torch.device, precision_plugin: Precision,
+                 checkpoint_io: CheckpointIO | None = None) -> None:
         self.accelerator = accelerator
         self.root_device = device
         self.precision_plugin = precision_plugin
+        self.checkpoint_io = checkpoint_io or TorchCheckpointIO()
         self.trainer = None
 
     # -- process facts (a single process)
@@ -73,7 +76,20 @@ class Strategy:
 
     def barrier(self, name: str | None = None) -> None: ...
 
-    def teardown(self) -> None: ...
+    # -- checkpoint files (written by global rank zero)
+    def save_checkpoint(self, checkpoint: dict[str, Any], filepath: str, storage_options: Any = None) -> None:
+        if self.is_global_zero:
+            self.checkpoint_io.save_checkpoint(checkpoint, filepath, storage_options=storage_options)
+
+    def load_checkpoint(self, filepath: str, weights_only: bool | None = True) -> dict[str, Any]:
+        return self.checkpoint_io.load_checkpoint(filepath, map_location=self.root_device, weights_only=weights_only)
+
+    def remove_checkpoint(self, filepath: str) -> None:
+        if self.is_global_zero:
+            self.checkpoint_io.remove_checkpoint(filepath)
+
+    def teardown(self) -> None:
+        self.checkpoint_io.teardown()
 
 
 class SingleDeviceStrategy(Strategy):

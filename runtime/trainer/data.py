@@ -64,13 +64,17 @@ def num_batches(loader: Any, limit: Any, name: str) -> float:
     return resolve_limit(name, limit, length)
 
 
-def iterate(loader: Any, limit: float) -> Iterator[tuple[int, Any, bool]]:
-    """Yield ``(batch_idx, batch, is_last)``; looks one batch ahead only when the length is unknown."""
-    if limit <= 0:
+def iterate(loader: Any, limit: float, start: int = 0) -> Iterator[tuple[int, Any, bool]]:
+    """Yield ``(batch_idx, batch, is_last)`` from ``loader`` (an iterable or an iterator already made).
+
+    Numbering starts at ``start`` (a loader restored mid-epoch from its own state). It looks one batch
+    ahead only when the length is unknown.
+    """
+    if limit <= start:
         return
     if limit != float("inf"):
         last = int(limit) - 1
-        for idx, batch in enumerate(loader):
+        for idx, batch in enumerate(loader, start):
             yield idx, batch, idx == last
             if idx == last:
                 return
@@ -80,7 +84,7 @@ def iterate(loader: Any, limit: float) -> Iterator[tuple[int, Any, bool]]:
         nxt = next(it)
     except StopIteration:
         return
-    idx = 0
+    idx = start
     while True:
         cur = nxt
         try:

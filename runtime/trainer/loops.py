@@ -8,12 +8,13 @@ from typing import Any
 
 import torch
 
+from runtime.checkpoint.resume import EpochStart, rng_from_checkpoint
 from runtime.trainer import data as data_utils
 from runtime.trainer.logging import Results
 from runtime.trainer.states import RunningStage
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
-from runtime.utilities.seed import isolate_rng
+from runtime.utilities.seed import isolate_rng, restore_rng_states
 
 
 # ----------------------------------------------------------------------------------------- fit
@@ -83,11 +84,7 @@ def run_train_epoch(trainer, loader) -> None:
     epoch_outputs: list = []
 
     hooks("on_train_epoch_start")
-    limit = trainer.num_training_batches
-    skip = p.epoch_batch_idx  # batches already done when resuming mid-epoch
-    for batch_idx, batch, is_last in data_utils.iterate(loader, limit):
-        if batch_idx < skip:
-            continue
+    for batch_idx, batch, is_last in epoch_batches(trainer, loader):
         trainer._current_batch = batch
         results.batch_size = None
         batch = strategy.batch_to_device(batch, 0)
@@ -105,21 +102,27 @@ def run_train_epoch(trainer, loader) -> None:
             update_lr_schedulers(trainer, "step", plateau=False)
             if is_last:
                 update_lr_schedulers(trainer, "epoch", plateau=False)
-        p.epoch_batch_idx = batch_idx + 1  # counted before the hook, so a checkpoint saved there resumes after this batch
+        # counted before the hook, so a checkpoint saved there resumes after this batch
+        p.epoch_batch_idx = batch_idx + 1
         p.total_batch_idx += 1
+        trainer._pending_step = not accumulating
         hooks("on_train_batch_end", outputs, batch, batch_idx)
         if not accumulating:
             trainer._log_step_metrics()
         if trainer._should_validate(batch_idx, is_last):
             if not accumulating:
                 hooks.module("on_validation_model_zero_grad")
-            run_evaluation(trainer, RunningStage.VALIDATING, trainer._val_loaders(), trainer.num_val_batches)
+            with isolate_rng():  # validating must not change the random streams training draws from
+                run_evaluation(trainer, RunningStage.VALIDATING, trainer._val_loaders(), trainer.num_val_batches)
             trainer.state.stage = RunningStage.TRAINING
             trainer._results = results
             if automatic and not accumulating:
                 update_lr_schedulers(trainer, "step", plateau=True)
         if not accumulating:
             p.batches_that_stepped += 1
+        trainer._pending_step = False
+        if trainer._received_signal:
+            trainer._on_preemption()
         if trainer._max_time_reached():
             trainer.should_stop = True
         if (trainer.max_steps != -1 and p.optimizer_steps >= trainer.max_steps) or (
@@ -143,6 +146,30 @@ def run_train_epoch(trainer, loader) -> None:
     p.current_epoch += 1
     p.epoch_batch_idx = 0
     p.epoch_done = False
+
+
+def epoch_batches(trainer, loader):
+    """This epoch's ``(batch_idx, batch, is_last)``; after a restore, only the batches not yet trained on,
+    drawn with the same order and random streams as the run that was interrupted."""
+    p = trainer._progress
+    limit = trainer.num_training_batches
+    resume, trainer._resume = trainer._resume, None
+    if resume is None or "epoch_start" not in resume or p.epoch_batch_idx == 0:
+        if resume is not None:  # saved at an epoch boundary: continue the random streams from the save
+            restore_rng_states(rng_from_checkpoint(resume["rng"]))
+        trainer._epoch_start = EpochStart(loader)
+        return data_utils.iterate(iter(loader), limit)
+    done = p.epoch_batch_idx
+    trainer._epoch_start = EpochStart.restore(loader, resume["epoch_start"])
+    if resume.get("loader") is not None and callable(getattr(loader, "load_state_dict", None)):
+        loader.load_state_dict(resume["loader"])  # a stateful loader continues where it stood
+        batches = data_utils.iterate(iter(loader), limit, start=done)
+    else:
+        batches = data_utils.iterate(iter(loader), limit)
+        for _ in range(done):  # fast-forward: fetch and drop what was already trained on
+            next(batches)
+    restore_rng_states(rng_from_checkpoint(resume["rng"]))
+    return batches
 
 
 def _loss_from(trainer, output: Any) -> torch.Tensor | None:

@@ -2,9 +2,11 @@
 import inspect
 import os
 import re
+import signal
+import threading
 import time
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any, Iterable
@@ -12,6 +14,8 @@ from typing import Any, Iterable
 import torch
 
 from runtime.accelerators import select_accelerator
+from runtime.checkpoint.plugins import CheckpointIO
+from runtime.checkpoint.resume import rng_to_checkpoint
 from runtime.callbacks.callback import Callback
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.core.datamodule import LightningDataModule
@@ -25,7 +29,8 @@ from runtime.trainer.call import HookDispatcher, is_overridden
 from runtime.trainer.logging import LOG_RULES, Results
 from runtime.trainer.states import RunningStage, TrainerFn, TrainerState, TrainerStatus
 from runtime.utilities.exceptions import MisconfigurationException
-from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_warn
+from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_info, rank_zero_warn
+from runtime.utilities.seed import collect_rng_states
 from runtime.utilities.suggest import invalid_choice, nearest
 
 LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so Lightning reads our checkpoints
@@ -127,6 +132,14 @@ class Trainer:
             device = self.accelerator.device(device_ids[0])
             plugin = select_precision("32-true" if precision is None else precision, device.type)
             self.strategy = SingleDeviceStrategy(self.accelerator, device, plugin)
+        for plugin in _as_list(plugins):
+            if isinstance(plugin, CheckpointIO):
+                self.strategy.checkpoint_io = plugin
+            else:
+                raise MisconfigurationException(
+                    f"plugins: {type(plugin).__name__} is not supported; pass checkpoint IO plugins such as "
+                    "`runtime.plugins.AsyncCheckpointIO()` (precision is chosen with `precision=`)."
+                )
         self.num_nodes = num_nodes
         self.num_devices = len(device_ids)
         self.device_ids = device_ids
@@ -247,6 +260,11 @@ class Trainer:
         self._legacy_optimizer_idx = False
         self._restored_mid_fit = False
         self.ckpt_path: str | None = None
+        self._resume: dict[str, Any] | None = None  # random states and data position from a checkpoint
+        self._epoch_start = None  # random states the current epoch's data order was drawn from
+        self._pending_step = False  # inside on_train_batch_end of a batch that stepped the optimizer
+        self._received_signal: int | None = None
+        self._weights_only: bool | None = True
         self._transfer_noop: bool | None = None
         self._val_enabled_cache: bool | None = None
         self._epoch_end_logging = False
@@ -433,8 +451,14 @@ class Trainer:
 
     # ================================================================== entry points
     def fit(self, model: LightningModule, train_dataloaders: Any = None, val_dataloaders: Any = None,
-            datamodule: LightningDataModule | None = None, ckpt_path: str | None = None) -> None:
-        """Train ``model``; loaders come from the arguments, ``datamodule``, or the model's own hooks."""
+            datamodule: LightningDataModule | None = None, ckpt_path: str | None = None,
+            weights_only: bool | None = None) -> None:
+        """Train ``model``; loaders come from the arguments, ``datamodule``, or the model's own hooks.
+
+        ``ckpt_path`` ("last", "best" or a path) resumes exactly where that checkpoint was taken;
+        ``weights_only=False`` allows a trusted checkpoint that pickles more than tensors.
+        """
+        self._weights_only = weights_only
         if isinstance(train_dataloaders, LightningDataModule):
             datamodule, train_dataloaders = train_dataloaders, None
         self._check_sources(train_dataloaders, datamodule, "train_dataloaders")
@@ -443,18 +467,24 @@ class Trainer:
         self._run(model, datamodule, TrainerFn.FITTING, ckpt_path)
 
     def validate(self, model: LightningModule | None = None, dataloaders: Any = None, ckpt_path: str | None = None,
-                 verbose: bool = True, datamodule: LightningDataModule | None = None) -> list[dict[str, float]]:
+                 verbose: bool = True, datamodule: LightningDataModule | None = None,
+                 weights_only: bool | None = None) -> list[dict[str, float]]:
         """Run one validation pass; returns the logged epoch metrics, one dict per dataloader."""
+        self._weights_only = weights_only
         return self._evaluate(model, dataloaders, ckpt_path, verbose, datamodule, TrainerFn.VALIDATING)
 
     def test(self, model: LightningModule | None = None, dataloaders: Any = None, ckpt_path: str | None = None,
-             verbose: bool = True, datamodule: LightningDataModule | None = None) -> list[dict[str, float]]:
+             verbose: bool = True, datamodule: LightningDataModule | None = None,
+             weights_only: bool | None = None) -> list[dict[str, float]]:
         """Run one test pass; returns the logged epoch metrics, one dict per dataloader."""
+        self._weights_only = weights_only
         return self._evaluate(model, dataloaders, ckpt_path, verbose, datamodule, TrainerFn.TESTING)
 
     def predict(self, model: LightningModule | None = None, dataloaders: Any = None, datamodule: LightningDataModule | None = None,
-                return_predictions: bool | None = None, ckpt_path: str | None = None) -> list | None:
+                return_predictions: bool | None = None, ckpt_path: str | None = None,
+                weights_only: bool | None = None) -> list | None:
         """Run ``predict_step`` over the predict loaders and return the outputs (a list per dataloader)."""
+        self._weights_only = weights_only
         if isinstance(dataloaders, LightningDataModule):
             datamodule, dataloaders = dataloaders, None
         self._check_sources(dataloaders, datamodule, "dataloaders")
@@ -520,6 +550,8 @@ class Trainer:
         self._val_enabled_cache = None
 
     def _run_stage(self, fn: TrainerFn, ckpt_path) -> Any:
+        if fn == TrainerFn.FITTING and ckpt_path is None:
+            ckpt_path = self._preempted_checkpoint()
         hooks = self._hooks
         model = self._lightning_module
         stage = fn.value
@@ -551,7 +583,7 @@ class Trainer:
 
         if fn == TrainerFn.FITTING:
             hooks("on_fit_start")
-            with torch.autograd.set_detect_anomaly(True) if self.detect_anomaly else nullcontext():
+            with _preemption_signals(self), torch.autograd.set_detect_anomaly(True) if self.detect_anomaly else nullcontext():
                 loops.run_fit(self)
             hooks("on_fit_end")
             return None
@@ -893,13 +925,10 @@ class Trainer:
     # ================================================================== checkpoints
     def save_checkpoint(self, filepath: str | os.PathLike, weights_only: bool = False, storage_options: Any = None) -> None:
         """Write a checkpoint of the whole run (or only the weights) atomically to ``filepath``."""
-        from runtime.checkpoint.io import atomic_save
-
         if self._lightning_module is None:
             raise MisconfigurationException("save_checkpoint() needs a model: call it during or after fit/validate/test.")
         checkpoint = self._dump_checkpoint(weights_only)
-        if self.is_global_zero:
-            atomic_save(checkpoint, filepath)
+        self.strategy.save_checkpoint(checkpoint, os.fspath(filepath), storage_options=storage_options)
         self.strategy.barrier("save_checkpoint")
 
     def _dump_checkpoint(self, weights_only: bool = False) -> dict[str, Any]:
@@ -909,7 +938,7 @@ class Trainer:
             "global_step": self.global_step,
             "pytorch-lightning_version": LIGHTNING_COMPAT_VERSION,
             "state_dict": _clean_state_dict(model.state_dict()),
-            "loops": {"fit_loop": {"runtime_progress": asdict(self._progress)}},
+            "loops": {"fit_loop": {"runtime_progress": self._progress_for_checkpoint(), "runtime_resume": self._resume_for_checkpoint()}},
         }
         if not weights_only:
             checkpoint["callbacks"] = {cb.state_key: cb.state_dict() for cb in self.callbacks if cb.state_dict()}
@@ -973,10 +1002,50 @@ class Trainer:
             lg.log_graph(model)
             lg.save()
 
-    def _restore(self, ckpt_path: str, fn: TrainerFn) -> dict[str, Any]:
-        from runtime.checkpoint.io import load_checkpoint_file
+    def _progress_for_checkpoint(self) -> dict[str, Any]:
+        progress = asdict(self._progress)
+        if self._pending_step:  # saved from on_train_batch_end: this batch's step is as good as done
+            progress["batches_that_stepped"] += 1
+        return progress
 
-        checkpoint = load_checkpoint_file(ckpt_path, map_location=self.strategy.root_device)
+    def _resume_for_checkpoint(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"rng": rng_to_checkpoint(collect_rng_states())}
+        if self._epoch_start is not None and self.state.fn == TrainerFn.FITTING:
+            state["epoch_start"] = self._epoch_start.to_checkpoint()
+            loader = self.train_dataloader
+            if callable(getattr(loader, "state_dict", None)):
+                state["loader"] = loader.state_dict()
+        return state
+
+    def _preempted_checkpoint(self) -> str | None:
+        """The newest ``hpc_ckpt_N.ckpt`` a preempted run left in ``default_root_dir``, to resume from."""
+        found = _hpc_checkpoints(self.default_root_dir)
+        if not found:
+            return None
+        path = found[-1][1]
+        rank_zero_info(f"Resuming from {path}, written when an earlier run of this job was stopped by a signal.")
+        return path
+
+    def _on_preemption(self) -> None:
+        """A stop signal arrived: the step is finished; save where we are and exit with 128 + signal."""
+        signum = self._received_signal
+        found = _hpc_checkpoints(self.default_root_dir)
+        path = os.path.join(self.default_root_dir, f"hpc_ckpt_{found[-1][0] + 1 if found else 1}.ckpt")
+        self.save_checkpoint(path)
+        self.strategy.checkpoint_io.teardown()
+        job = os.environ.get("SLURM_JOB_ID")
+        if signum == getattr(signal, "SIGUSR1", None) and job and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+            import subprocess
+
+            result = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
+            if result.returncode == 0:
+                rank_zero_info(f"SLURM job {job} requeued; the next start resumes from {path}.")
+            else:
+                rank_zero_warn(f"`scontrol requeue {job}` failed ({result.stderr.strip()}); resume by hand from {path}.")
+        raise SystemExit(128 + signum)
+
+    def _restore(self, ckpt_path: str, fn: TrainerFn) -> dict[str, Any]:
+        checkpoint = self.strategy.load_checkpoint(ckpt_path, weights_only=self._weights_only)
         model = self._lightning_module
         self._hooks.module("on_load_checkpoint", checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
@@ -998,7 +1067,9 @@ class Trainer:
         for cfg, state in zip(self.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
             cfg.scheduler.load_state_dict(state)
         self.precision_plugin.load_state_dict(checkpoint.get(type(self.precision_plugin).__qualname__, {}))
-        progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("runtime_progress")
+        fit_state = checkpoint.get("loops", {}).get("fit_loop", {})
+        progress = fit_state.get("runtime_progress")
+        self._resume = fit_state.get("runtime_resume")
         if progress is not None:
             self._progress = Progress(**progress)
             if self._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
@@ -1020,6 +1091,38 @@ def _as_list(value: Any) -> list:
 
 def _checkpoints_last(callbacks: list) -> list:
     return [cb for cb in callbacks if not isinstance(cb, Checkpoint)] + [cb for cb in callbacks if isinstance(cb, Checkpoint)]
+
+
+def _hpc_checkpoints(folder: str) -> list[tuple[int, str]]:
+    """``(N, path)`` of the ``hpc_ckpt_N.ckpt`` files in ``folder``, oldest first."""
+    if not os.path.isdir(folder):
+        return []
+    found = []
+    for name in os.listdir(folder):
+        m = re.fullmatch(r"hpc_ckpt_(\d+)\.ckpt", name)
+        if m:
+            found.append((int(m.group(1)), os.path.join(folder, name)))
+    return sorted(found)
+
+
+@contextmanager
+def _preemption_signals(trainer):
+    """While fitting, SIGTERM and SIGUSR1 (SLURM's warning) only raise a flag the loop checks after each step."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = [signal.SIGTERM] + ([signal.SIGUSR1] if hasattr(signal, "SIGUSR1") else [])
+
+    def handler(signum, frame):
+        trainer._received_signal = signum
+
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    trainer._received_signal = None
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
 
 
 def _set_torch_flags(deterministic: bool | str | None, benchmark: bool | None) -> None:

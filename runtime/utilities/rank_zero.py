@@ -9,6 +9,10 @@ import warnings
 from typing import Any, Callable
 
 log = logging.getLogger("runtime")
+if not log.handlers:  # like Lightning: the runtime's own info lines show without configuring logging
+    log.addHandler(logging.StreamHandler())
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def _rank_from_env() -> int:
