@@ -73,15 +73,18 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = None, weig
         with torch.serialization.safe_globals(_SAFE_GLOBALS):
             checkpoint = torch.load(path, map_location=map_location, weights_only=weights_only)
     except pickle.UnpicklingError as err:
-        if weights_only and "Weights only load failed" in str(err):
-            detail = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
+        lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+        unsafe = [line for line in lines if "global" in line.lower() or "reduce" in line.lower()]
+        detail = (unsafe or [line for line in lines if "WeightsUnpickler" in line] or lines or [""])[0]
+        detail = detail.replace("WeightsUnpickler error:", "").strip()
+        if weights_only and unsafe:
             raise UnsafeCheckpointError(
                 f"Checkpoint {path} holds pickled objects that could run code when loaded ({detail}); it was not "
                 "loaded. If you trust this file, load it with `weights_only=False` (e.g. "
                 "`Model.load_from_checkpoint(path, weights_only=False)` or `trainer.fit(model, ckpt_path=path, "
                 "weights_only=False)`)."
             ) from None
-        raise CorruptCheckpointError(f"Checkpoint {path} is corrupt or not a checkpoint ({err}).") from None
+        raise CorruptCheckpointError(f"Checkpoint {path} could not be read: the file is truncated, corrupt or not a checkpoint ({detail}).") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
         raise CorruptCheckpointError(
             f"Checkpoint {path} could not be read: the file is truncated, corrupt or not a checkpoint "

@@ -304,10 +304,9 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
         hparams.update(kwargs)
         model = cls(**hparams)
         model.on_load_checkpoint(checkpoint)
-        state = checkpoint.get("state_dict")
-        if state is None:
-            raise KeyError(f"{checkpoint_path} has no 'state_dict'; is it a training checkpoint?")
-        model.load_state_dict(state, strict=strict)
+        from runtime.trainer.trainer import _load_weights
+
+        _load_weights(model, checkpoint, checkpoint_path, strict=strict)
         if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
             model.to(map_location)
         return model

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 import torch
 
 from runtime.accelerators import select_accelerator
+from runtime.checkpoint.compat import lightning_loops, progress_from_lightning
 from runtime.checkpoint.plugins import CheckpointIO
 from runtime.checkpoint.resume import rng_to_checkpoint
 from runtime.callbacks.callback import Callback
@@ -938,8 +939,10 @@ class Trainer:
             "global_step": self.global_step,
             "pytorch-lightning_version": LIGHTNING_COMPAT_VERSION,
             "state_dict": _clean_state_dict(model.state_dict()),
-            "loops": {"fit_loop": {"runtime_progress": self._progress_for_checkpoint(), "runtime_resume": self._resume_for_checkpoint()}},
         }
+        progress = self._progress_for_checkpoint()
+        checkpoint["loops"] = lightning_loops(progress, model.automatic_optimization)
+        checkpoint["loops"]["fit_loop"].update(runtime_progress=progress, runtime_resume=self._resume_for_checkpoint())
         if not weights_only:
             checkpoint["callbacks"] = {cb.state_key: cb.state_dict() for cb in self.callbacks if cb.state_dict()}
             checkpoint["optimizer_states"] = [opt.state_dict() for opt in self.optimizers]
@@ -1048,7 +1051,7 @@ class Trainer:
         checkpoint = self.strategy.load_checkpoint(ckpt_path, weights_only=self._weights_only)
         model = self._lightning_module
         self._hooks.module("on_load_checkpoint", checkpoint)
-        model.load_state_dict(checkpoint["state_dict"])
+        _load_weights(model, checkpoint, ckpt_path, strict=True)
         if self.datamodule is not None:
             state = checkpoint.get(type(self.datamodule).__qualname__)
             if state:
@@ -1070,14 +1073,11 @@ class Trainer:
         fit_state = checkpoint.get("loops", {}).get("fit_loop", {})
         progress = fit_state.get("runtime_progress")
         self._resume = fit_state.get("runtime_resume")
-        if progress is not None:
-            self._progress = Progress(**progress)
-            if self._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
-                self._progress.current_epoch += 1
-                self._progress.epoch_batch_idx = 0
-                self._progress.epoch_done = False
-        else:  # a checkpoint written elsewhere: continue after the epoch it records
-            self._progress = Progress(current_epoch=checkpoint.get("epoch", 0) + 1, optimizer_steps=checkpoint.get("global_step", 0))
+        self._progress = Progress(**(progress if progress is not None else progress_from_lightning(checkpoint)))
+        if self._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
+            self._progress.current_epoch += 1
+            self._progress.epoch_batch_idx = 0
+            self._progress.epoch_done = False
         self._restored_mid_fit = True
         return checkpoint
 
@@ -1091,6 +1091,19 @@ def _as_list(value: Any) -> list:
 
 def _checkpoints_last(callbacks: list) -> list:
     return [cb for cb in callbacks if not isinstance(cb, Checkpoint)] + [cb for cb in callbacks if isinstance(cb, Checkpoint)]
+
+
+def _load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any, strict: bool = True) -> None:
+    """``load_state_dict`` with an error that names the file and the model when they do not fit."""
+    if "state_dict" not in checkpoint:
+        raise KeyError(f"Checkpoint {path} has no 'state_dict': it is not a training checkpoint.")
+    try:
+        model.load_state_dict(checkpoint["state_dict"], strict=strict)
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"Checkpoint {path} does not fit {type(model).__name__}: {err}\nWas it saved from another model, or "
+            "with other hyperparameters? (`strict=False` in load_from_checkpoint loads the matching part.)"
+        ) from None
 
 
 def _hpc_checkpoints(folder: str) -> list[tuple[int, str]]:

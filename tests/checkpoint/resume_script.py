@@ -62,12 +62,23 @@ class KillAt(pl.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+class SignalAt(pl.Callback):
+    """Sends this process a stop signal (SIGNAL, default SIGTERM) as a scheduler would."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if trainer.global_step == int(os.environ.get("SIGNAL_AT", "-1")):
+            os.kill(os.getpid(), getattr(signal, os.environ.get("SIGNAL", "SIGTERM")))
+
+
 def main() -> None:
     pl.seed_everything(123)
     root = os.environ["ROOT"]
-    ckpt = ModelCheckpoint(dirpath=root, every_n_train_steps=1, save_last=True, save_top_k=0)
+    preempt = "SIGNAL_AT" in os.environ or os.environ.get("MODE") == "preempt"
+    callbacks = [KillAt(), SignalAt()]
+    if not preempt:  # preemption tests rely on the hpc checkpoint alone
+        callbacks.append(ModelCheckpoint(dirpath=root, every_n_train_steps=1, save_last=True, save_top_k=0))
     trainer = pl.Trainer(max_epochs=3, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                         callbacks=[KillAt(), ckpt], default_root_dir=root)
+                         enable_checkpointing=not preempt, callbacks=callbacks, default_root_dir=root)
     last = os.path.join(root, "last.ckpt")
     trainer.fit(Model(), ckpt_path=last if os.path.exists(last) else None)
     torch.save(trainer.lightning_module.state_dict(), os.environ["OUT"])
