@@ -12,7 +12,8 @@ __all__ = ["Callback", "LightningDataModule", "LightningModule", "Trainer", "see
 
 def __getattr__(name: str):
     # `pl.metrics` as in the 1.0 announcement; imported on first use so `import runtime` stays light
-    if name in ("metrics", "callbacks", "loggers", "demos", "utilities", "strategies", "accelerators"):
+    if name in ("metrics", "callbacks", "loggers", "demos", "utilities", "strategies", "accelerators", "profilers",
+                "tuner", "plugins", "cli"):
         import importlib
 
         return importlib.import_module(f"runtime.{name}")

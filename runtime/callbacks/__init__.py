@@ -5,6 +5,14 @@ from runtime.callbacks.model_checkpoint import ModelCheckpoint
 from runtime.callbacks.model_summary import ModelSummary
 from runtime.callbacks.on_exception_checkpoint import OnExceptionCheckpoint
 from runtime.callbacks.progress import ProgressBar, RichProgressBar, TQDMProgressBar
+from runtime.callbacks.early_stopping import EarlyStopping
+from runtime.callbacks.gradient_accumulation_scheduler import GradientAccumulationScheduler
+from runtime.callbacks.lambda_function import LambdaCallback
+from runtime.callbacks.lr_finder import LearningRateFinder
+from runtime.callbacks.lr_monitor import LearningRateMonitor
+from runtime.callbacks.prediction_writer import BasePredictionWriter
+from runtime.callbacks.stochastic_weight_avg import StochasticWeightAveraging
+from runtime.callbacks.timer import Timer
 
 __all__ = [
     "Callback",
@@ -15,4 +23,12 @@ __all__ = [
     "ProgressBar",
     "RichProgressBar",
     "TQDMProgressBar",
+    "BasePredictionWriter",
+    "EarlyStopping",
+    "GradientAccumulationScheduler",
+    "LambdaCallback",
+    "LearningRateFinder",
+    "LearningRateMonitor",
+    "StochasticWeightAveraging",
+    "Timer",
 ]

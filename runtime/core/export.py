@@ -117,7 +117,7 @@ def to_onnx(module: nn.Module, file_path: str | os.PathLike, input_sample: Any =
     if missing:
         raise ModuleNotFoundError(
             f"`{type(module).__name__}.to_onnx()` needs the optional package(s) {' and '.join(missing)}, which are not "
-            f"installed. Install them with `pip install {' '.join(missing)}` (or `pip install onnx onnxscript`)."
+            "installed. Install them with `pip install onnx onnxscript`."
         )
     with _eval_no_grad(module):
         inputs = _example(module, input_sample, "to_onnx")

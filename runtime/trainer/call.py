@@ -48,12 +48,29 @@ class HookDispatcher:
         self._modules: dict[str, Callable | None] = {}
         self._overrides: dict[str, bool] = {}
         self.current_fx: str | None = None
+        self._profiler = None
+
+    def _profiled(self, fn: Callable, label: str) -> Callable:
+        """``fn`` timed under ``label`` when a profiler records; ``fn`` itself otherwise (no cost per call)."""
+        prof = self._profiler
+        if prof is None:
+            return fn
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with prof.profile(label):
+                return fn(*args, **kwargs)
+
+        return timed
 
     def reset(self) -> None:
         """Forget cached lookups; call after the callbacks, module or datamodule change."""
         self._callbacks.clear()
         self._modules.clear()
         self._overrides.clear()
+        from runtime.profilers import is_active
+
+        profiler = getattr(self.trainer, "profiler", None)
+        self._profiler = profiler if is_active(profiler) else None
 
     # -- callbacks
     def callbacks(self, name: str, *args: Any, monitoring: bool | None = None, **kwargs: Any) -> None:
@@ -62,7 +79,7 @@ class HookDispatcher:
         fns = self._callbacks.get(key)
         if fns is None:
             fns = [
-                getattr(cb, name)
+                self._profiled(getattr(cb, name), f"[Callback]{cb.state_key}.{name}")
                 for cb in self.trainer.callbacks
                 if is_overridden(name, cb, Callback) and (monitoring is None or _is_monitoring(cb) == monitoring)
             ]
@@ -88,6 +105,8 @@ class HookDispatcher:
             fn = None
             if name not in _MODULE_NO_OPS or is_overridden(name, module, LightningModule):
                 fn = getattr(module, name, None)
+            if fn is not None:
+                fn = self._profiled(fn, f"[LightningModule]{type(module).__name__}.{name}")
             self._modules[name] = fn
         if fn is None:
             return None
@@ -112,7 +131,7 @@ class HookDispatcher:
         prev = self.current_fx
         self.current_fx = name
         try:
-            return getattr(dm, name)(*args, **kwargs)
+            return self._profiled(getattr(dm, name), f"[LightningDataModule]{type(dm).__name__}.{name}")(*args, **kwargs)
         finally:
             self.current_fx = prev
 

@@ -219,7 +219,9 @@ class Trainer:
         self.detect_anomaly = detect_anomaly
         self.sync_batchnorm = sync_batchnorm
         self.plugins = plugins
-        self.profiler = profiler
+        from runtime.profilers import select_profiler
+
+        self.profiler = select_profiler(profiler)
         self.reload_dataloaders_every_n_epochs = reload_dataloaders_every_n_epochs
         self._default_root_dir = os.fspath(default_root_dir) if default_root_dir is not None else None
 
@@ -446,6 +448,18 @@ class Trainer:
         return (loaders[0] if len(loaders) == 1 else loaders) if loaders else None
 
     @property
+    def predict_dataloaders(self):
+        loaders = self._loaders.get("predict")
+        return (loaders[0] if len(loaders) == 1 else loaders) if loaders else None
+
+    @property
+    def tuner(self):
+        """``trainer.tuner.lr_find(model)``: the learning-rate search over this trainer's settings."""
+        from runtime.tuner import Tuner
+
+        return Tuner(self)
+
+    @property
     def test_dataloaders(self):
         loaders = self._loaders.get("test")
         return (loaders[0] if len(loaders) == 1 else loaders) if loaders else None
@@ -519,6 +533,7 @@ class Trainer:
         self.state = TrainerState(status=TrainerStatus.RUNNING, fn=fn, stage=None)
         self.should_stop = False
         self._attach(model, datamodule)
+        self.profiler.setup(stage=fn.value, local_rank=self.local_rank, log_dir=self.log_dir)
         if fn == TrainerFn.FITTING:
             self._progress = Progress()
             self._restored_mid_fit = False
@@ -630,6 +645,7 @@ class Trainer:
             for lg in self.loggers:
                 lg.finalize(status)
             self._current_batch = None
+            self.profiler.describe()
 
     def _on_exception(self, exc: BaseException) -> None:
         try:
