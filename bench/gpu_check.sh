@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# One call on a GPU machine (the device tool): the CUDA tests, then the CUDA benchmark.
+# That machine cannot install anything; its python3 already has torch, pytest, pyyaml and tensorboard,
+# so the project runs from the checkout (PYTHONPATH). Usage from the repo root: bash bench/gpu_check.sh
+set -uo pipefail
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+python3 -m pytest -q -p no:cacheprovider tests/runtime/test_precision_devices.py 2>&1 | tail -5
+python3 bench/cuda_steady_state.py --rounds 5 --steps 200
