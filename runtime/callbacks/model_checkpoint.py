@@ -11,7 +11,6 @@ import re
 import time
 import warnings
 import weakref
-from copy import deepcopy
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal

@@ -11,7 +11,6 @@ you trust.
 import os
 import pickle
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +84,7 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = None, weig
                 "weights_only=False)`)."
             ) from None
         raise CorruptCheckpointError(f"Checkpoint {path} could not be read: the file is truncated, corrupt or not a checkpoint ({detail}).") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+    except Exception as err:  # the unpickler fails in many ways on damaged bytes; all mean the same to the user
         raise CorruptCheckpointError(
             f"Checkpoint {path} could not be read: the file is truncated, corrupt or not a checkpoint "
             f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'})."

@@ -304,9 +304,9 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
         hparams.update(kwargs)
         model = cls(**hparams)
         model.on_load_checkpoint(checkpoint)
-        from runtime.trainer.trainer import _load_weights
+        from runtime.checkpoint.connector import load_weights
 
-        _load_weights(model, checkpoint, checkpoint_path, strict=strict)
+        load_weights(model, checkpoint, checkpoint_path, strict=strict)
         if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
             model.to(map_location)
         return model

@@ -1,7 +1,7 @@
 """Where loaders come from (arguments, datamodule, module hooks), how many batches run, and iteration."""
 from typing import Any, Iterator
 
-from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn

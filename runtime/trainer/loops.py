@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from runtime.checkpoint import connector
 from runtime.checkpoint.resume import EpochStart, rng_from_checkpoint
 from runtime.trainer import data as data_utils
 from runtime.trainer.logging import Results
@@ -122,7 +123,7 @@ def run_train_epoch(trainer, loader) -> None:
             p.batches_that_stepped += 1
         trainer._pending_step = False
         if trainer._received_signal:
-            trainer._on_preemption()
+            connector.save_on_preemption(trainer)
         if trainer._max_time_reached():
             trainer.should_stop = True
         if (trainer.max_steps != -1 and p.optimizer_steps >= trainer.max_steps) or (

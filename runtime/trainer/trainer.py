@@ -2,21 +2,16 @@
 import inspect
 import os
 import re
-import signal
-import threading
 import time
-import warnings
-from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any, Iterable
 
 import torch
 
 from runtime.accelerators import select_accelerator
-from runtime.checkpoint.compat import lightning_loops, progress_from_lightning
+from runtime.checkpoint import connector
 from runtime.checkpoint.plugins import CheckpointIO
-from runtime.checkpoint.resume import rng_to_checkpoint
 from runtime.callbacks.callback import Callback
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.core.datamodule import LightningDataModule
@@ -28,30 +23,17 @@ from runtime.trainer import data as data_utils
 from runtime.trainer import loops
 from runtime.trainer.call import HookDispatcher, is_overridden
 from runtime.trainer.logging import LOG_RULES, Results
+from runtime.trainer.progress import Progress
 from runtime.trainer.states import RunningStage, TrainerFn, TrainerState, TrainerStatus
 from runtime.utilities.exceptions import MisconfigurationException
-from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_info, rank_zero_warn
-from runtime.utilities.seed import collect_rng_states
+from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_warn
 from runtime.utilities.suggest import invalid_choice, nearest
 
-LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so Lightning reads our checkpoints
 
 # 1.0-era Trainer arguments that still run (with a deprecation warning)
 _LEGACY_ARGS = ("automatic_optimization", "checkpoint_callback", "gpus", "resume_from_checkpoint",
                 "progress_bar_refresh_rate", "weights_summary")
 _STRATEGIES = ("auto", "single_device")
-
-
-@dataclass
-class Progress:
-    """Everything the loops need to continue a run: saved in checkpoints under ``loops``."""
-
-    current_epoch: int = 0
-    epoch_batch_idx: int = 0  # batches finished in the current epoch
-    total_batch_idx: int = 0
-    batches_that_stepped: int = 0  # batches that ended an accumulation window (the logging step)
-    optimizer_steps: int = 0  # ``global_step``
-    epoch_done: bool = False  # every batch of ``current_epoch`` ran; only its end-of-epoch hooks remain
 
 
 class Trainer:
@@ -567,7 +549,7 @@ class Trainer:
 
     def _run_stage(self, fn: TrainerFn, ckpt_path) -> Any:
         if fn == TrainerFn.FITTING and ckpt_path is None:
-            ckpt_path = self._preempted_checkpoint()
+            ckpt_path = connector.preempted_checkpoint(self)
         hooks = self._hooks
         model = self._lightning_module
         stage = fn.value
@@ -593,13 +575,13 @@ class Trainer:
             self._check_fit_requirements()
         self.ckpt_path = None
         if ckpt_path is not None:
-            self.ckpt_path = self._resolve_ckpt_path(ckpt_path)
-            self._restore(self.ckpt_path, fn)
+            self.ckpt_path = connector.resolve_ckpt_path(self, ckpt_path)
+            connector.restore(self, self.ckpt_path, fn, self._weights_only)
         self._log_hyperparams()
 
         if fn == TrainerFn.FITTING:
             hooks("on_fit_start")
-            with _preemption_signals(self), torch.autograd.set_detect_anomaly(True) if self.detect_anomaly else nullcontext():
+            with connector.preemption_signals(self), torch.autograd.set_detect_anomaly(True) if self.detect_anomaly else nullcontext():
                 loops.run_fit(self)
             hooks("on_fit_end")
             return None
@@ -944,60 +926,9 @@ class Trainer:
         """Write a checkpoint of the whole run (or only the weights) atomically to ``filepath``."""
         if self._lightning_module is None:
             raise MisconfigurationException("save_checkpoint() needs a model: call it during or after fit/validate/test.")
-        checkpoint = self._dump_checkpoint(weights_only)
+        checkpoint = connector.dump_checkpoint(self, weights_only)
         self.strategy.save_checkpoint(checkpoint, os.fspath(filepath), storage_options=storage_options)
         self.strategy.barrier("save_checkpoint")
-
-    def _dump_checkpoint(self, weights_only: bool = False) -> dict[str, Any]:
-        model = self._lightning_module
-        checkpoint: dict[str, Any] = {
-            "epoch": self.current_epoch,
-            "global_step": self.global_step,
-            "pytorch-lightning_version": LIGHTNING_COMPAT_VERSION,
-            "state_dict": _clean_state_dict(model.state_dict()),
-        }
-        progress = self._progress_for_checkpoint()
-        checkpoint["loops"] = lightning_loops(progress, model.automatic_optimization)
-        checkpoint["loops"]["fit_loop"].update(runtime_progress=progress, runtime_resume=self._resume_for_checkpoint())
-        if not weights_only:
-            checkpoint["callbacks"] = {cb.state_key: cb.state_dict() for cb in self.callbacks if cb.state_dict()}
-            checkpoint["optimizer_states"] = [opt.state_dict() for opt in self.optimizers]
-            checkpoint["lr_schedulers"] = [cfg.scheduler.state_dict() for cfg in self.lr_scheduler_configs]
-            precision_state = self.precision_plugin.state_dict()
-            if precision_state:
-                checkpoint[type(self.precision_plugin).__qualname__] = precision_state
-        if getattr(model, "_hparams", None):
-            checkpoint["hparams_name"] = getattr(model, "_hparams_name", "kwargs")
-            checkpoint["hyper_parameters"] = dict(model.hparams_initial)
-        dm = self.datamodule
-        if dm is not None:
-            if getattr(dm, "_hparams", None):
-                checkpoint["datamodule_hparams_name"] = getattr(dm, "_hparams_name", "kwargs")
-                checkpoint["datamodule_hyper_parameters"] = dict(dm.hparams_initial)
-            dm_state = dm.state_dict()
-            if dm_state:
-                checkpoint[type(dm).__qualname__] = dm_state
-        if not weights_only:
-            self._hooks.callbacks("on_save_checkpoint", checkpoint)
-        if dm is not None and is_overridden("on_save_checkpoint", dm, LightningDataModule):
-            dm.on_save_checkpoint(checkpoint)
-        self._hooks.module("on_save_checkpoint", checkpoint)
-        return checkpoint
-
-    def _resolve_ckpt_path(self, ckpt_path: str) -> str:
-        if ckpt_path in ("best", "last"):
-            cb = self.checkpoint_callback
-            path = getattr(cb, f"{ckpt_path}_model_path", "") if cb is not None else ""
-            if not path:
-                if ckpt_path == "last" and cb is not None and getattr(cb, "dirpath", None):
-                    candidate = os.path.join(cb.dirpath, "last.ckpt")
-                    if os.path.exists(candidate):
-                        return candidate
-                raise MisconfigurationException(
-                    f'ckpt_path="{ckpt_path}" but no {ckpt_path} checkpoint is known; pass the path of a .ckpt file.'
-                )
-            return path
-        return os.fspath(ckpt_path)
 
     def _log_hyperparams(self) -> None:
         """Hand the module's (and datamodule's) saved hyperparameters to every logger, once per run."""
@@ -1021,83 +952,6 @@ class Trainer:
             lg.log_graph(model)
             lg.save()
 
-    def _progress_for_checkpoint(self) -> dict[str, Any]:
-        progress = asdict(self._progress)
-        if self._pending_step:  # saved from on_train_batch_end: this batch's step is as good as done
-            progress["batches_that_stepped"] += 1
-        return progress
-
-    def _resume_for_checkpoint(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"rng": rng_to_checkpoint(collect_rng_states())}
-        if self._epoch_start is not None and self.state.fn == TrainerFn.FITTING:
-            state["epoch_start"] = self._epoch_start.to_checkpoint()
-            loader = self.train_dataloader
-            if callable(getattr(loader, "state_dict", None)):
-                state["loader"] = loader.state_dict()
-        return state
-
-    def _preempted_checkpoint(self) -> str | None:
-        """The newest ``hpc_ckpt_N.ckpt`` a preempted run left in ``default_root_dir``, to resume from."""
-        found = _hpc_checkpoints(self.default_root_dir)
-        if not found:
-            return None
-        path = found[-1][1]
-        rank_zero_info(f"Resuming from {path}, written when an earlier run of this job was stopped by a signal.")
-        return path
-
-    def _on_preemption(self) -> None:
-        """A stop signal arrived: the step is finished; save where we are and exit with 128 + signal."""
-        signum = self._received_signal
-        found = _hpc_checkpoints(self.default_root_dir)
-        path = os.path.join(self.default_root_dir, f"hpc_ckpt_{found[-1][0] + 1 if found else 1}.ckpt")
-        self.save_checkpoint(path)
-        self.strategy.checkpoint_io.teardown()
-        job = os.environ.get("SLURM_JOB_ID")
-        if signum == getattr(signal, "SIGUSR1", None) and job and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
-            import subprocess
-
-            result = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
-            if result.returncode == 0:
-                rank_zero_info(f"SLURM job {job} requeued; the next start resumes from {path}.")
-            else:
-                rank_zero_warn(f"`scontrol requeue {job}` failed ({result.stderr.strip()}); resume by hand from {path}.")
-        raise SystemExit(128 + signum)
-
-    def _restore(self, ckpt_path: str, fn: TrainerFn) -> dict[str, Any]:
-        checkpoint = self.strategy.load_checkpoint(ckpt_path, weights_only=self._weights_only)
-        model = self._lightning_module
-        self._hooks.module("on_load_checkpoint", checkpoint)
-        _load_weights(model, checkpoint, ckpt_path, strict=True)
-        if self.datamodule is not None:
-            state = checkpoint.get(type(self.datamodule).__qualname__)
-            if state:
-                self.datamodule.load_state_dict(state)
-            if is_overridden("on_load_checkpoint", self.datamodule, LightningDataModule):
-                self.datamodule.on_load_checkpoint(checkpoint)
-        if fn != TrainerFn.FITTING:
-            return checkpoint
-        for cb in self.callbacks:
-            state = checkpoint.get("callbacks", {}).get(cb.state_key)
-            if state:
-                cb.load_state_dict(state)
-        self._hooks.callbacks("on_load_checkpoint", checkpoint)
-        for opt, state in zip(self.optimizers, checkpoint.get("optimizer_states", [])):
-            opt.load_state_dict(state)
-        for cfg, state in zip(self.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
-            cfg.scheduler.load_state_dict(state)
-        self.precision_plugin.load_state_dict(checkpoint.get(type(self.precision_plugin).__qualname__, {}))
-        fit_state = checkpoint.get("loops", {}).get("fit_loop", {})
-        progress = fit_state.get("runtime_progress")
-        self._resume = fit_state.get("runtime_resume")
-        self._progress = Progress(**(progress if progress is not None else progress_from_lightning(checkpoint)))
-        if self._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
-            self._progress.current_epoch += 1
-            self._progress.epoch_batch_idx = 0
-            self._progress.epoch_done = False
-        self._restored_mid_fit = True
-        return checkpoint
-
-
 # ====================================================================== module-level helpers
 def _as_list(value: Any) -> list:
     if value is None:
@@ -1107,51 +961,6 @@ def _as_list(value: Any) -> list:
 
 def _checkpoints_last(callbacks: list) -> list:
     return [cb for cb in callbacks if not isinstance(cb, Checkpoint)] + [cb for cb in callbacks if isinstance(cb, Checkpoint)]
-
-
-def _load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any, strict: bool = True) -> None:
-    """``load_state_dict`` with an error that names the file and the model when they do not fit."""
-    if "state_dict" not in checkpoint:
-        raise KeyError(f"Checkpoint {path} has no 'state_dict': it is not a training checkpoint.")
-    try:
-        model.load_state_dict(checkpoint["state_dict"], strict=strict)
-    except RuntimeError as err:
-        raise RuntimeError(
-            f"Checkpoint {path} does not fit {type(model).__name__}: {err}\nWas it saved from another model, or "
-            "with other hyperparameters? (`strict=False` in load_from_checkpoint loads the matching part.)"
-        ) from None
-
-
-def _hpc_checkpoints(folder: str) -> list[tuple[int, str]]:
-    """``(N, path)`` of the ``hpc_ckpt_N.ckpt`` files in ``folder``, oldest first."""
-    if not os.path.isdir(folder):
-        return []
-    found = []
-    for name in os.listdir(folder):
-        m = re.fullmatch(r"hpc_ckpt_(\d+)\.ckpt", name)
-        if m:
-            found.append((int(m.group(1)), os.path.join(folder, name)))
-    return sorted(found)
-
-
-@contextmanager
-def _preemption_signals(trainer):
-    """While fitting, SIGTERM and SIGUSR1 (SLURM's warning) only raise a flag the loop checks after each step."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signals = [signal.SIGTERM] + ([signal.SIGUSR1] if hasattr(signal, "SIGUSR1") else [])
-
-    def handler(signum, frame):
-        trainer._received_signal = signum
-
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
-    trainer._received_signal = None
-    try:
-        yield
-    finally:
-        for sig, prev in previous.items():
-            signal.signal(sig, prev)
 
 
 def _set_torch_flags(deterministic: bool | str | None, benchmark: bool | None) -> None:
@@ -1202,13 +1011,6 @@ def _parse_max_time(value: Any) -> float | None:
         d, h, mi, s = (int(g) for g in m.groups())
         return timedelta(days=d, hours=h, minutes=mi, seconds=s).total_seconds()
     raise MisconfigurationException(f"max_time={value!r} must be a 'DD:HH:MM:SS' string, a timedelta or a dict.")
-
-
-def _clean_state_dict(state: dict) -> dict:
-    """Strip the ``_orig_mod.`` prefix torch.compile adds, so checkpoints load into an uncompiled model."""
-    if not any("_orig_mod." in k for k in state):
-        return state
-    return type(state)((k.replace("_orig_mod.", ""), v) for k, v in state.items())
 
 
 def _print_results(results: list[dict[str, float]], stage: str) -> None:

@@ -1,0 +1,218 @@
+"""Between a running Trainer and a checkpoint file: what goes in, how it comes back, and preemption.
+
+``dump_checkpoint`` builds the dict (Lightning's keys plus the runtime's exact-resume state),
+``restore`` puts a file back into the trainer, module, datamodule and callbacks, and the preemption
+helpers turn SIGTERM / SIGUSR1 into a saved ``hpc_ckpt_N.ckpt`` that the next start resumes from.
+"""
+import os
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any, Generator
+
+import torch
+
+from runtime.checkpoint.compat import lightning_loops, progress_from_lightning
+from runtime.checkpoint.resume import rng_to_checkpoint
+from runtime.core.datamodule import LightningDataModule
+from runtime.trainer.call import is_overridden
+from runtime.trainer.progress import Progress
+from runtime.trainer.states import TrainerFn
+from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.rank_zero import rank_zero_info, rank_zero_warn
+from runtime.utilities.seed import collect_rng_states
+
+LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so Lightning reads our checkpoints
+
+
+def dump_checkpoint(trainer, weights_only: bool = False) -> dict[str, Any]:
+    """The checkpoint dict of the trainer's current state (only weights and progress when ``weights_only``)."""
+    model = trainer.lightning_module
+    checkpoint: dict[str, Any] = {
+        "epoch": trainer.current_epoch,
+        "global_step": trainer.global_step,
+        "pytorch-lightning_version": LIGHTNING_COMPAT_VERSION,
+        "state_dict": clean_state_dict(model.state_dict()),
+    }
+    progress = _progress_for_checkpoint(trainer)
+    checkpoint["loops"] = lightning_loops(progress, model.automatic_optimization)
+    checkpoint["loops"]["fit_loop"].update(runtime_progress=progress, runtime_resume=_resume_for_checkpoint(trainer))
+    if not weights_only:
+        checkpoint["callbacks"] = {cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_dict()}
+        checkpoint["optimizer_states"] = [opt.state_dict() for opt in trainer.optimizers]
+        checkpoint["lr_schedulers"] = [cfg.scheduler.state_dict() for cfg in trainer.lr_scheduler_configs]
+        precision_state = trainer.precision_plugin.state_dict()
+        if precision_state:
+            checkpoint[type(trainer.precision_plugin).__qualname__] = precision_state
+    if getattr(model, "_hparams", None):
+        checkpoint["hparams_name"] = getattr(model, "_hparams_name", "kwargs")
+        checkpoint["hyper_parameters"] = dict(model.hparams_initial)
+    dm = trainer.datamodule
+    if dm is not None:
+        if getattr(dm, "_hparams", None):
+            checkpoint["datamodule_hparams_name"] = getattr(dm, "_hparams_name", "kwargs")
+            checkpoint["datamodule_hyper_parameters"] = dict(dm.hparams_initial)
+        dm_state = dm.state_dict()
+        if dm_state:
+            checkpoint[type(dm).__qualname__] = dm_state
+    if not weights_only:
+        trainer._hooks.callbacks("on_save_checkpoint", checkpoint)
+    if dm is not None and is_overridden("on_save_checkpoint", dm, LightningDataModule):
+        dm.on_save_checkpoint(checkpoint)
+    trainer._hooks.module("on_save_checkpoint", checkpoint)
+    return checkpoint
+
+
+def _progress_for_checkpoint(trainer) -> dict[str, Any]:
+    progress = asdict(trainer._progress)
+    if trainer._pending_step:  # saved from on_train_batch_end: this batch's step is as good as done
+        progress["batches_that_stepped"] += 1
+    return progress
+
+
+def _resume_for_checkpoint(trainer) -> dict[str, Any]:
+    state: dict[str, Any] = {"rng": rng_to_checkpoint(collect_rng_states())}
+    if trainer._epoch_start is not None and trainer.state.fn == TrainerFn.FITTING:
+        state["epoch_start"] = trainer._epoch_start.to_checkpoint()
+        loader = trainer.train_dataloader
+        if callable(getattr(loader, "state_dict", None)):
+            state["loader"] = loader.state_dict()
+    return state
+
+
+def resolve_ckpt_path(trainer, ckpt_path: Any) -> str:
+    """A file path from ``ckpt_path``: a path, or "last" / "best" of the trainer's checkpoint callback."""
+    if ckpt_path in ("best", "last"):
+        cb = trainer.checkpoint_callback
+        path = getattr(cb, f"{ckpt_path}_model_path", "") if cb is not None else ""
+        if not path:
+            if ckpt_path == "last" and cb is not None and getattr(cb, "dirpath", None):
+                candidate = os.path.join(cb.dirpath, "last.ckpt")
+                if os.path.exists(candidate):
+                    return candidate
+            raise MisconfigurationException(
+                f'ckpt_path="{ckpt_path}" but no {ckpt_path} checkpoint is known; pass the path of a .ckpt file.'
+            )
+        return path
+    return os.fspath(ckpt_path)
+
+
+def restore(trainer, ckpt_path: str, fn: TrainerFn, weights_only: bool | None) -> dict[str, Any]:
+    """Load ``ckpt_path`` into the module and datamodule; for fit also callbacks, optimizers and progress."""
+    checkpoint = trainer.strategy.load_checkpoint(ckpt_path, weights_only=weights_only)
+    model = trainer.lightning_module
+    trainer._hooks.module("on_load_checkpoint", checkpoint)
+    load_weights(model, checkpoint, ckpt_path, strict=True)
+    dm = trainer.datamodule
+    if dm is not None:
+        state = checkpoint.get(type(dm).__qualname__)
+        if state:
+            dm.load_state_dict(state)
+        if is_overridden("on_load_checkpoint", dm, LightningDataModule):
+            dm.on_load_checkpoint(checkpoint)
+    if fn != TrainerFn.FITTING:
+        return checkpoint
+    for cb in trainer.callbacks:
+        state = checkpoint.get("callbacks", {}).get(cb.state_key)
+        if state:
+            cb.load_state_dict(state)
+    trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
+    for opt, state in zip(trainer.optimizers, checkpoint.get("optimizer_states", [])):
+        opt.load_state_dict(state)
+    for cfg, state in zip(trainer.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
+        cfg.scheduler.load_state_dict(state)
+    trainer.precision_plugin.load_state_dict(checkpoint.get(type(trainer.precision_plugin).__qualname__, {}))
+    fit_state = checkpoint.get("loops", {}).get("fit_loop", {})
+    progress = fit_state.get("runtime_progress")
+    trainer._resume = fit_state.get("runtime_resume")
+    trainer._progress = Progress(**(progress if progress is not None else progress_from_lightning(checkpoint)))
+    if trainer._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
+        trainer._progress.current_epoch += 1
+        trainer._progress.epoch_batch_idx = 0
+        trainer._progress.epoch_done = False
+    trainer._restored_mid_fit = True
+    return checkpoint
+
+
+def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any, strict: bool = True) -> None:
+    """``load_state_dict`` with an error that names the file and the model when they do not fit."""
+    if "state_dict" not in checkpoint:
+        raise KeyError(f"Checkpoint {path} has no 'state_dict': it is not a training checkpoint.")
+    try:
+        model.load_state_dict(checkpoint["state_dict"], strict=strict)
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"Checkpoint {path} does not fit {type(model).__name__}: {err}\nWas it saved from another model, or "
+            "with other hyperparameters? (`strict=False` in load_from_checkpoint loads the matching part.)"
+        ) from None
+
+
+def clean_state_dict(state: dict) -> dict:
+    """Strip the ``_orig_mod.`` prefix torch.compile adds, so checkpoints load into an uncompiled model."""
+    if not any("_orig_mod." in k for k in state):
+        return state
+    return type(state)((k.replace("_orig_mod.", ""), v) for k, v in state.items())
+
+
+# ------------------------------------------------------------------------------------------ preemption
+def hpc_checkpoints(folder: str) -> list[tuple[int, str]]:
+    """``(N, path)`` of the ``hpc_ckpt_N.ckpt`` files in ``folder``, oldest first."""
+    if not os.path.isdir(folder):
+        return []
+    found = []
+    for name in os.listdir(folder):
+        m = re.fullmatch(r"hpc_ckpt_(\d+)\.ckpt", name)
+        if m:
+            found.append((int(m.group(1)), os.path.join(folder, name)))
+    return sorted(found)
+
+
+def preempted_checkpoint(trainer) -> str | None:
+    """The newest ``hpc_ckpt_N.ckpt`` a preempted run left in ``default_root_dir``, to resume from."""
+    found = hpc_checkpoints(trainer.default_root_dir)
+    if not found:
+        return None
+    path = found[-1][1]
+    rank_zero_info(f"Resuming from {path}, written when an earlier run of this job was stopped by a signal.")
+    return path
+
+
+def save_on_preemption(trainer) -> None:
+    """A stop signal arrived and the step is finished: save where we are, requeue under SLURM, exit 128 + signal."""
+    signum = trainer._received_signal
+    found = hpc_checkpoints(trainer.default_root_dir)
+    path = os.path.join(trainer.default_root_dir, f"hpc_ckpt_{found[-1][0] + 1 if found else 1}.ckpt")
+    trainer.save_checkpoint(path)
+    trainer.strategy.checkpoint_io.teardown()
+    job = os.environ.get("SLURM_JOB_ID")
+    if signum == getattr(signal, "SIGUSR1", None) and job and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+        import subprocess
+
+        result = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
+        if result.returncode == 0:
+            rank_zero_info(f"SLURM job {job} requeued; the next start resumes from {path}.")
+        else:
+            rank_zero_warn(f"`scontrol requeue {job}` failed ({result.stderr.strip()}); resume by hand from {path}.")
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def preemption_signals(trainer) -> Generator[None, None, None]:
+    """While fitting, SIGTERM and SIGUSR1 (SLURM's warning) only raise a flag the loop checks after each step."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = [signal.SIGTERM] + ([signal.SIGUSR1] if hasattr(signal, "SIGUSR1") else [])
+
+    def handler(signum, frame):
+        trainer._received_signal = signum
+
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    trainer._received_signal = None
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
