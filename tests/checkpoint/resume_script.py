@@ -76,7 +76,10 @@ def main() -> None:
     preempt = "SIGNAL_AT" in os.environ or os.environ.get("MODE") == "preempt"
     callbacks = [KillAt(), SignalAt()]
     if not preempt:  # preemption tests rely on the hpc checkpoint alone
-        callbacks.append(ModelCheckpoint(dirpath=root, every_n_train_steps=1, save_last=True, save_top_k=0))
+        if os.environ.get("SAVE_AT") == "epoch_end":
+            callbacks.append(ModelCheckpoint(dirpath=root, every_n_epochs=1, save_last=True, save_top_k=0))
+        else:
+            callbacks.append(ModelCheckpoint(dirpath=root, every_n_train_steps=1, save_last=True, save_top_k=0))
     trainer = pl.Trainer(max_epochs=3, logger=False, enable_progress_bar=False, enable_model_summary=False,
                          enable_checkpointing=not preempt, callbacks=callbacks, default_root_dir=root)
     last = os.path.join(root, "last.ckpt")

@@ -14,9 +14,9 @@ REPO = str(Path(__file__).resolve().parents[2])
 STEPS_PER_EPOCH, EPOCHS = 10, 3
 
 
-def run(tmp: Path, name: str, workers: int, kill_at: int | None = None, root: Path | None = None):
+def run(tmp: Path, name: str, workers: int, kill_at: int | None = None, root: Path | None = None, **extra: str):
     env = {**os.environ, "REPO": REPO, "WORKERS": str(workers), "OUT": str(tmp / f"{name}.pt"),
-           "ROOT": str(root or tmp / name), "PYTHONHASHSEED": "0"}
+           "ROOT": str(root or tmp / name), "PYTHONHASHSEED": "0", **extra}
     env.pop("KILL_AT", None)
     if kill_at is not None:
         env["KILL_AT"] = str(kill_at)
@@ -54,3 +54,19 @@ def test_killed_and_resumed_run_matches_uninterrupted(reference, kill_at, tmp_pa
     assert got.keys() == ref.keys()
     for k in ref:
         assert torch.equal(got[k], ref[k]), f"{k} differs after a kill at step {kill_at}"
+
+
+def test_resume_from_an_end_of_epoch_checkpoint_matches(reference, tmp_path):
+    """Killed in the first step of epoch 2, resumed from the checkpoint written at the end of epoch 1."""
+    workers, ref = reference
+    if workers == 0:
+        pytest.skip("checked with worker processes only")
+    root = tmp_path / "ckpts"
+    killed = run(tmp_path, "killed", workers, kill_at=STEPS_PER_EPOCH + 1, root=root, SAVE_AT="epoch_end")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    saved = torch.load(root / "last.ckpt", weights_only=True)
+    assert saved["global_step"] == STEPS_PER_EPOCH and saved["loops"]["fit_loop"]["runtime_progress"]["epoch_done"]
+    resumed = run(tmp_path, "resumed", workers, root=root, SAVE_AT="epoch_end")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    got = weights(tmp_path / "resumed.pt")
+    assert all(torch.equal(got[k], ref[k]) for k in ref)
