@@ -216,3 +216,18 @@ def preemption_signals(trainer) -> Generator[None, None, None]:
     finally:
         for sig, prev in previous.items():
             signal.signal(sig, prev)
+
+
+def elastic_checkpoint(trainer) -> str | None:
+    """Under ``torchrun --max-restarts``, a restarted process resumes from the last checkpoint by itself."""
+    from runtime.strategies.ddp import elastic_restart
+
+    if not elastic_restart():
+        return None
+    cb = trainer.checkpoint_callback
+    dirpath = getattr(cb, "dirpath", None) or (cb._resolve_ckpt_dir(trainer) if hasattr(cb, "_resolve_ckpt_dir") else None)
+    candidate = os.path.join(dirpath, "last.ckpt") if dirpath else None
+    if candidate and os.path.exists(candidate):
+        rank_zero_info(f"torchrun restarted this run; resuming from {candidate}.")
+        return candidate
+    return None

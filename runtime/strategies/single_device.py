@@ -1,4 +1,5 @@
 """One process, one device: the strategy every multi-device strategy specialises."""
+from contextlib import nullcontext
 from typing import Any, Callable
 
 import torch
@@ -10,6 +11,8 @@ from runtime.precision import Precision
 
 class Strategy:
     """What the loop asks of the hardware: move batches, run backward, step optimizers, talk to peers."""
+
+    launcher = None  # what starts the other processes of a multi-process run
 
     def __init__(self, accelerator: Accelerator, device: torch.device, precision_plugin: Precision,
                  checkpoint_io: CheckpointIO | None = None) -> None:
@@ -51,6 +54,13 @@ class Strategy:
         batch = trainer._batch_hook("transfer_batch_to_device", batch, self.root_device, dataloader_idx)
         batch = trainer._batch_hook("on_after_batch_transfer", batch, dataloader_idx)
         return self.precision_plugin.convert_input(batch)
+
+    def training_step(self, *args: Any) -> Any:
+        return self.trainer._hooks.module("training_step", *args)
+
+    def no_sync(self):
+        """A context in which backward skips gradient synchronisation (nothing to skip on one process)."""
+        return nullcontext()
 
     def backward(self, loss: torch.Tensor, optimizer: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         """on_before_backward hooks, the module's ``backward`` (loss scaled by the plugin), on_after_backward."""

@@ -1,7 +1,7 @@
 """Where loaders come from (arguments, datamodule, module hooks), how many batches run, and iteration."""
 from typing import Any, Iterator
 
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler
 
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
@@ -107,3 +107,61 @@ def without_shuffle(loader: Any) -> Any:
         drop_last=loader.drop_last, timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
         persistent_workers=loader.persistent_workers if loader.num_workers > 0 else False,
     )
+
+
+def _rebuild(loader: DataLoader, sampler: Any) -> DataLoader:
+    return DataLoader(
+        loader.dataset, batch_size=loader.batch_size, sampler=sampler, num_workers=loader.num_workers,
+        collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, drop_last=loader.drop_last, timeout=loader.timeout,
+        worker_init_fn=loader.worker_init_fn, generator=loader.generator,
+        persistent_workers=loader.persistent_workers if loader.num_workers > 0 else False,
+        prefetch_factor=loader.prefetch_factor if loader.num_workers > 0 else None,
+    )
+
+
+def with_distributed_sampler(loader: Any, world_size: int, rank: int, training: bool) -> Any:
+    """The loader with each process reading its own shard (``use_distributed_sampler``).
+
+    A shuffling loader gets a shuffling DistributedSampler seeded from ``seed_everything``; a user's own
+    sampler is wrapped, so its order is kept and split across processes.
+    """
+    import os
+
+    from torch.utils.data.distributed import DistributedSampler
+
+    if not isinstance(loader, DataLoader) or isinstance(loader.dataset, IterableDataset):
+        return loader  # iterable data shards itself (or the user shards it)
+    if loader.batch_sampler is not None and type(loader.batch_sampler).__name__ != "BatchSampler":
+        return loader  # a custom batch sampler decides everything; leave it alone
+    sampler = loader.sampler
+    if isinstance(sampler, DistributedSampler):
+        return loader
+    seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+    if isinstance(sampler, (RandomSampler, SequentialSampler)):
+        new = DistributedSampler(loader.dataset, num_replicas=world_size, rank=rank,
+                                 shuffle=isinstance(sampler, RandomSampler) and training, seed=seed)
+    else:
+        new = DistributedSamplerWrapper(sampler, num_replicas=world_size, rank=rank, shuffle=False, seed=seed)
+    return _rebuild(loader, new)
+
+
+class DistributedSamplerWrapper:
+    """Splits the indices of any sampler across processes (padded so every rank gets as many)."""
+
+    def __init__(self, sampler: Any, num_replicas: int, rank: int, shuffle: bool = False, seed: int = 0) -> None:
+        self.sampler, self.num_replicas, self.rank = sampler, num_replicas, rank
+        self.epoch = 0
+
+    def __iter__(self):
+        indices = list(self.sampler)
+        per_rank = -(-len(indices) // self.num_replicas)
+        indices += indices[: per_rank * self.num_replicas - len(indices)]
+        return iter(indices[self.rank :: self.num_replicas])
+
+    def __len__(self) -> int:
+        return -(-len(self.sampler) // self.num_replicas)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)

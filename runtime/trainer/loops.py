@@ -243,7 +243,8 @@ def automatic_step(trainer, batch: Any, batch_idx: int, accumulating: bool) -> A
         return loss
 
     if accumulating:
-        closure()
+        with strategy.no_sync():  # no gradient all-reduce on micro-batches that do not step
+            closure()
         return holder[0]
     hooks.module("optimizer_step", epoch, batch_idx, trainer._lightning_optimizers[0], closure)
     if holder[0] is _NOT_RUN:

@@ -33,7 +33,13 @@ from runtime.utilities.suggest import invalid_choice, nearest
 # 1.0-era Trainer arguments that still run (with a deprecation warning)
 _LEGACY_ARGS = ("automatic_optimization", "checkpoint_callback", "gpus", "resume_from_checkpoint",
                 "progress_bar_refresh_rate", "weights_summary")
-_STRATEGIES = ("auto", "single_device")
+# name -> (launch start method, find_unused_parameters); "auto" picks single_device or ddp
+_DDP_STRATEGIES = {
+    "ddp": ("popen", False), "ddp_find_unused_parameters_true": ("popen", True),
+    "ddp_spawn": ("spawn", False), "ddp_spawn_find_unused_parameters_true": ("spawn", True),
+    "ddp_fork": ("fork", False), "ddp_notebook": ("fork", False),
+}
+_STRATEGIES = ("auto", "single_device", *_DDP_STRATEGIES)
 
 
 class Trainer:
@@ -102,19 +108,12 @@ class Trainer:
         # -- hardware
         self.accelerator = select_accelerator(accelerator)
         device_ids = self.accelerator.parse_devices(devices)
-        if num_nodes != 1 or len(device_ids) > 1:
-            raise MisconfigurationException(
-                f"devices={devices!r}, num_nodes={num_nodes} asks for {len(device_ids) * num_nodes} processes; this runtime "
-                "trains on one device per run for now. Pass devices=1."
-            )
+        _check_int("num_nodes", num_nodes, minimum=1)
         if isinstance(strategy, Strategy):
             self.strategy = strategy
         else:
-            if strategy not in _STRATEGIES:
-                raise MisconfigurationException(invalid_choice("strategy", strategy, _STRATEGIES))
-            device = self.accelerator.device(device_ids[0])
-            plugin = select_precision("32-true" if precision is None else precision, device.type)
-            self.strategy = SingleDeviceStrategy(self.accelerator, device, plugin)
+            plugin = select_precision("32-true" if precision is None else precision, self.accelerator.device_type)
+            self.strategy = _select_strategy(strategy, self.accelerator, device_ids, num_nodes, plugin)
         for plugin in _as_list(plugins):
             if isinstance(plugin, CheckpointIO):
                 self.strategy.checkpoint_io = plugin
@@ -310,7 +309,8 @@ class Trainer:
 
     @property
     def model(self) -> torch.nn.Module | None:
-        return self._lightning_module
+        """The module as the strategy runs it (wrapped in DistributedDataParallel under DDP)."""
+        return self.strategy.model if self._lightning_module is not None and self.strategy.trainer is self else self._lightning_module
 
     @property
     def precision_plugin(self):
@@ -506,6 +506,12 @@ class Trainer:
 
     # ================================================================== the run
     def _run(self, model: LightningModule | None, datamodule, fn: TrainerFn, ckpt_path) -> Any:
+        launcher = self.strategy.launcher
+        if launcher is not None:
+            return launcher.launch(self._run_in_process, model, datamodule, fn, ckpt_path)
+        return self._run_in_process(model, datamodule, fn, ckpt_path)
+
+    def _run_in_process(self, model: LightningModule | None, datamodule, fn: TrainerFn, ckpt_path) -> Any:
         if model is None:
             model = self._lightning_module
             if model is None:
@@ -549,7 +555,7 @@ class Trainer:
 
     def _run_stage(self, fn: TrainerFn, ckpt_path) -> Any:
         if fn == TrainerFn.FITTING and ckpt_path is None:
-            ckpt_path = connector.preempted_checkpoint(self)
+            ckpt_path = connector.preempted_checkpoint(self) or connector.elastic_checkpoint(self)
         hooks = self._hooks
         model = self._lightning_module
         stage = fn.value
@@ -724,6 +730,8 @@ class Trainer:
                 )
         if kind == "train" and self.overfit_batches:
             loaders = [data_utils.without_shuffle(dl) for dl in loaders]
+        if self.world_size > 1 and self.use_distributed_sampler and kind != "predict":
+            loaders = [data_utils.with_distributed_sampler(dl, self.world_size, self.global_rank, kind == "train") for dl in loaders]
         self._loaders[kind] = loaders
         self._loaders_epoch[kind] = self.current_epoch
         return loaders
@@ -806,6 +814,8 @@ class Trainer:
     # ================================================================== step helpers (called by the loops)
     def _step(self, name: str, *args: Any) -> Any:
         with self.strategy.precision_plugin.forward_context():
+            if name == "training_step":
+                return self.strategy.training_step(*args)
             return self._hooks.module(name, *args)
 
     def _batch_hook(self, name: str, *args: Any) -> Any:
@@ -953,6 +963,28 @@ class Trainer:
             lg.save()
 
 # ====================================================================== module-level helpers
+def _select_strategy(name: Any, accelerator, device_ids: list[int], num_nodes: int, precision) -> Strategy:
+    from runtime.strategies.environments import select_environment
+
+    if name not in _STRATEGIES:
+        raise MisconfigurationException(invalid_choice("strategy", name, _STRATEGIES))
+    environment = select_environment(len(device_ids), num_nodes)
+    external_world = environment.world_size() if environment.creates_processes_externally else 1
+    if name == "single_device" or (name == "auto" and len(device_ids) * num_nodes == 1 and external_world == 1):
+        if len(device_ids) * num_nodes > 1:
+            raise MisconfigurationException(
+                f"strategy='single_device' runs one process, but devices x num_nodes = {len(device_ids) * num_nodes}; "
+                "pass devices=1 or strategy='ddp'."
+            )
+        return SingleDeviceStrategy(accelerator, accelerator.device(device_ids[0]), precision)
+    from runtime.strategies.ddp import DDPStrategy
+
+    start_method, find_unused = _DDP_STRATEGIES.get(name, ("popen", False))
+    devices = [accelerator.device(i) for i in device_ids]
+    return DDPStrategy(accelerator, devices, environment, precision, num_nodes=num_nodes, start_method=start_method,
+                       find_unused_parameters=find_unused)
+
+
 def _as_list(value: Any) -> list:
     if value is None:
         return []

@@ -1,0 +1,194 @@
+"""Distributed data parallel on torch.distributed: one process per device, gradients all-reduced.
+
+torch.distributed does the communication (gloo on CPU, NCCL on GPUs); this strategy starts the
+processes (or joins the ones torchrun / SLURM started), wires the process group, wraps the module in
+DistributedDataParallel and answers the collectives the loop and callbacks ask for.
+"""
+from contextlib import nullcontext
+from datetime import timedelta
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from runtime.strategies.environments import ClusterEnvironment, TorchElasticEnvironment
+from runtime.strategies.launchers import MultiprocessingLauncher, SubprocessLauncher
+from runtime.strategies.single_device import Strategy
+from runtime.utilities.apply_func import apply_to_collection
+from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.rank_zero import rank_zero_only
+
+_REDUCE_OPS = {"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX, "min": dist.ReduceOp.MIN, "mean": dist.ReduceOp.SUM}
+
+
+class _TrainingStepModule(nn.Module):
+    """What DDP wraps: its forward is the LightningModule's training_step, so DDP's hooks see the step."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module.trainer._hooks.module("training_step", *args, **kwargs)
+
+
+class DDPStrategy(Strategy):
+    """``Trainer(strategy="ddp", devices=N, num_nodes=M)``: N processes per node, M nodes."""
+
+    def __init__(self, accelerator, parallel_devices: list[torch.device], cluster_environment: ClusterEnvironment,
+                 precision_plugin, num_nodes: int = 1, start_method: str = "popen", find_unused_parameters: bool = False,
+                 process_group_backend: str | None = None, timeout: timedelta = timedelta(minutes=30), **ddp_kwargs: Any) -> None:
+        super().__init__(accelerator, parallel_devices[0], precision_plugin)
+        self.parallel_devices = parallel_devices
+        self.cluster_environment = cluster_environment
+        self.num_nodes = num_nodes
+        self.num_processes = len(parallel_devices)
+        self.find_unused_parameters = find_unused_parameters
+        self.process_group_backend = process_group_backend
+        self.timeout = timeout
+        self.ddp_kwargs = ddp_kwargs
+        self._ddp: DistributedDataParallel | None = None
+        self._owns_group = False
+        if cluster_environment.creates_processes_externally:
+            self.launcher = None
+        elif start_method == "popen":
+            self.launcher = SubprocessLauncher(self)
+        else:
+            self.launcher = MultiprocessingLauncher(self, start_method)
+        expected = self.num_processes * num_nodes
+        if cluster_environment.creates_processes_externally and cluster_environment.world_size() != expected:
+            raise MisconfigurationException(
+                f"devices={self.num_processes} x num_nodes={num_nodes} = {expected} processes, but the "
+                f"{cluster_environment.name} environment started {cluster_environment.world_size()}. Make devices and "
+                "num_nodes match how the job was launched (e.g. torchrun --nproc-per-node and --nnodes)."
+            )
+
+    # -- process facts, read from the environment
+    @property
+    def world_size(self) -> int:
+        return self.num_processes * self.num_nodes
+
+    @property
+    def global_rank(self) -> int:
+        return self.cluster_environment.global_rank()
+
+    @property
+    def local_rank(self) -> int:
+        return self.cluster_environment.local_rank()
+
+    @property
+    def node_rank(self) -> int:
+        return self.cluster_environment.node_rank()
+
+    @property
+    def distributed_sampler_kwargs(self) -> dict[str, int]:
+        return {"num_replicas": self.world_size, "rank": self.global_rank}
+
+    # -- setup
+    def setup_environment(self) -> None:
+        self.root_device = self.parallel_devices[self.local_rank]
+        rank_zero_only.rank = self.global_rank
+        if dist.is_available() and dist.is_initialized():
+            return
+        backend = self.process_group_backend or ("nccl" if self.root_device.type == "cuda" else "gloo")
+        env = self.cluster_environment
+        dist.init_process_group(
+            backend, init_method=f"tcp://{env.main_address}:{env.main_port}", rank=self.global_rank,
+            world_size=self.world_size, timeout=self.timeout,
+        )
+        self._owns_group = True
+
+    def setup(self, trainer) -> None:
+        self.trainer = trainer
+        self.setup_environment()
+        self.accelerator.setup_device(self.root_device)
+        module = trainer.lightning_module
+        if trainer.sync_batchnorm:
+            nn.SyncBatchNorm.convert_sync_batchnorm(module)
+        self.precision_plugin.convert_module(module)
+        module.to(self.root_device)
+        self._share_logger_versions(trainer)
+        device_ids = [self.root_device.index] if self.root_device.type == "cuda" else None
+        self._ddp = DistributedDataParallel(
+            _TrainingStepModule(module), device_ids=device_ids, find_unused_parameters=self.find_unused_parameters,
+            **self.ddp_kwargs,
+        )
+
+    def _share_logger_versions(self, trainer) -> None:
+        """Every rank uses rank zero's logger version, so log and checkpoint folders agree."""
+        versions = [getattr(lg, "_version", None) for lg in trainer.loggers]
+        if self.is_global_zero:
+            versions = [lg.version if hasattr(lg, "_version") else None for lg in trainer.loggers]
+        versions = self.broadcast(versions)
+        for lg, version in zip(trainer.loggers, versions):
+            if version is not None and hasattr(lg, "_version"):
+                lg._version = version
+
+    @property
+    def model(self) -> nn.Module:
+        return self._ddp if self._ddp is not None else self.trainer.lightning_module
+
+    def training_step(self, *args: Any) -> Any:
+        return self._ddp(*args)
+
+    def no_sync(self):
+        """Skip the gradient all-reduce (micro-batches that do not step the optimizer)."""
+        return self._ddp.no_sync() if self._ddp is not None else nullcontext()
+
+    # -- collectives
+    def reduce(self, tensor: torch.Tensor, reduce_op: str = "mean", group: Any = None) -> torch.Tensor:
+        if not isinstance(tensor, torch.Tensor):
+            return tensor
+        op = str(reduce_op).lower()
+        if op in ("avg",):
+            op = "mean"
+        if op not in _REDUCE_OPS:
+            raise MisconfigurationException(f"reduce_op={reduce_op!r}: use 'sum', 'mean', 'max' or 'min'.")
+        out = tensor.detach().clone().to(self.root_device)
+        if not out.is_floating_point() and op == "mean":
+            out = out.float()
+        dist.all_reduce(out, op=_REDUCE_OPS[op], group=group)
+        return out / self.world_size if op == "mean" else out
+
+    def all_gather(self, data: Any, group: Any = None, sync_grads: bool = False) -> Any:
+        def gather(t: torch.Tensor) -> torch.Tensor:
+            t = t.contiguous()
+            if sync_grads:
+                import torch.distributed.nn.functional as dfn
+
+                return torch.stack(dfn.all_gather(t, group=group))
+            out = [torch.empty_like(t) for _ in range(self.world_size)]
+            dist.all_gather(out, t, group=group)
+            return torch.stack(out)
+
+        return apply_to_collection(data, torch.Tensor, gather)
+
+    def broadcast(self, obj: Any, src: int = 0) -> Any:
+        if not (dist.is_available() and dist.is_initialized()):
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, src=src)
+        return box[0]
+
+    def barrier(self, name: str | None = None) -> None:
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+
+    def reduce_boolean_decision(self, decision: bool, all: bool = True) -> bool:
+        flag = torch.tensor(int(bool(decision)), device=self.root_device)
+        dist.all_reduce(flag, op=dist.ReduceOp.SUM)
+        return bool(flag.item() == self.world_size) if all else bool(flag.item() > 0)
+
+    def teardown(self) -> None:
+        super().teardown()
+        self._ddp = None
+        if self._owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+            self._owns_group = False
+
+
+def elastic_restart() -> bool:
+    """True in a process torchrun restarted after a failure (``--max-restarts``)."""
+    return TorchElasticEnvironment.detect() and TorchElasticEnvironment.restart_count() > 0
