@@ -8,6 +8,7 @@ baseline. Runs alternate (none, sync, async, none, ...); the figure is the ratio
 
     python bench/checkpoint_stall.py --rounds 3 --steps 60 --every 10
 """
+
 import argparse
 import statistics
 import tempfile
@@ -51,19 +52,32 @@ def run(mode: str, steps: int, every: int) -> float:
     callbacks = [clock]
     plugins = []
     if mode != "none":
-        callbacks.append(ModelCheckpoint(dirpath=tempfile.mkdtemp(), every_n_train_steps=every, save_last=True, save_top_k=0))
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=tempfile.mkdtemp(), every_n_train_steps=every, save_last=True, save_top_k=0
+            )
+        )
     if mode == "async":
         plugins.append(AsyncCheckpointIO())
     data = DataLoader(TensorDataset(torch.randn(steps * 8, WIDTH)), batch_size=8)
-    trainer = pl.Trainer(max_steps=steps, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                         enable_checkpointing=mode != "none", callbacks=callbacks, plugins=plugins)
+    trainer = pl.Trainer(
+        max_steps=steps,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=mode != "none",
+        callbacks=callbacks,
+        plugins=plugins,
+    )
     trainer.fit(Big(), data)
     # async: the loop time excludes waiting for the last write, which happens at teardown
     return clock.elapsed / steps
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--every", type=int, default=10)
@@ -75,7 +89,9 @@ def main() -> None:
             times[mode].append(run(mode, args.steps, args.every))
             print(f"round {r + 1} {mode:>5}: {times[mode][-1] * 1e3:8.2f} ms/step", flush=True)
     base = statistics.median(times["none"])
-    print(f"\n~100 MB model, save every {args.every} steps, {args.steps} steps, {args.rounds} alternated rounds")
+    print(
+        f"\n~100 MB model, save every {args.every} steps, {args.steps} steps, {args.rounds} alternated rounds"
+    )
     for mode, values in times.items():
         med = statistics.median(values)
         print(f"{mode:>5}: median {med * 1e3:8.2f} ms/step  ratio to no-save {med / base:.3f}")

@@ -9,6 +9,7 @@ shows the median microseconds per ``update`` and the ratio runtime / torchmetric
 synchronize, and a separate pass runs ``update`` under ``torch.cuda.set_sync_debug_mode("error")``,
 which raises on any synchronisation: the check that ``update`` never waits on the device.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,7 +67,9 @@ def check_no_sync(device: torch.device, preds, target) -> list[str]:
             failures.append(f"{name}: {err}")
         finally:
             torch.cuda.set_sync_debug_mode("default")
-        torch.testing.assert_close(metric.compute().cpu(), make(rm, cfg["cls"], cfg["average"])(preds.cpu(), target.cpu()))
+        torch.testing.assert_close(
+            metric.compute().cpu(), make(rm, cfg["cls"], cfg["average"])(preds.cpu(), target.cpu())
+        )
     return failures
 
 
@@ -83,11 +86,17 @@ def main() -> int:
     preds = torch.randn(BATCH, CLASSES, generator=g).to(device)
     target = torch.randint(CLASSES, (BATCH,), generator=g).to(device)
     libs = {"runtime": rm} if tm is None else {"runtime": rm, "torchmetrics": tm}
-    print(f"update() cost, multiclass, {CLASSES} classes, batch {BATCH}, device {device}, {args.threads} thread(s), "
-          f"{args.rounds} rounds x {args.steps} updates" + (f", torchmetrics {tm.__version__}" if tm else ""))
+    print(
+        f"update() cost, multiclass, {CLASSES} classes, batch {BATCH}, device {device}, {args.threads} thread(s), "
+        f"{args.rounds} rounds x {args.steps} updates" + (f", torchmetrics {tm.__version__}" if tm else "")
+    )
     if tm is None:
         print("torchmetrics is not installed: absolute figures only (pip install torchmetrics for the ratio)")
-    print(f"{'metric':<18}" + "".join(f"{lib + ' us':>18}" for lib in libs) + ("   ratio runtime/torchmetrics" if tm else ""))
+    print(
+        f"{'metric':<18}"
+        + "".join(f"{lib + ' us':>18}" for lib in libs)
+        + ("   ratio runtime/torchmetrics" if tm else "")
+    )
     for name, cfg in CONFIGS.items():
         samples: dict[str, list[float]] = {lib: [] for lib in libs}
         for _ in range(args.rounds):
@@ -101,7 +110,10 @@ def main() -> int:
         print(row)
     if device.type == "cuda":
         failures = check_no_sync(device, preds, target)
-        print("no host-device sync in update: " + ("OK" if not failures else "FAILED\n  " + "\n  ".join(failures)))
+        print(
+            "no host-device sync in update: "
+            + ("OK" if not failures else "FAILED\n  " + "\n  ".join(failures))
+        )
         return 1 if failures else 0
     return 0
 

@@ -52,6 +52,19 @@ LABELS = {
 TARGETS = {"A": 1.10, "B": 1.20}
 SEED = 1234
 BATCH = 32
+# Set in a worker run with --count-calls: a cProfile.Profile that runs over the steady span and
+# counts Python and builtin function calls, a figure the machine's load cannot disturb.
+_CALLS = None
+
+
+def _window_start():
+    if _CALLS is not None:
+        _CALLS.enable()
+
+
+def _window_end():
+    if _CALLS is not None:
+        _CALLS.disable()
 
 
 def _setup(steps: int):
@@ -92,11 +105,13 @@ def _run_hand(steps: int, warmup: int) -> dict:
     for i, (x, y) in enumerate(loader):
         if i == warmup:
             t_warm, c_warm = time.perf_counter(), time.process_time()
+            _window_start()
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
     t1, c1 = time.perf_counter(), time.process_time()
+    _window_end()
     return {
         "seconds": t1 - t0,
         "steady_seconds": t1 - t_warm,
@@ -126,6 +141,7 @@ def _run_runtime(config: str, steps: int, warmup: int) -> dict:
         def training_step(self, batch, batch_idx):
             if batch_idx == warmup:  # the same point as in the hand loop: batch fetched, step not begun
                 self.t_warm, self.c_warm = time.perf_counter(), time.process_time()
+                _window_start()
             x, y = batch
             loss = F.cross_entropy(self.net(x), y)
             self.log("train_loss", loss)
@@ -145,6 +161,7 @@ def _run_runtime(config: str, steps: int, warmup: int) -> dict:
 
         def on_train_end(self, trainer, pl_module):
             self.end, self.cpu_end = time.perf_counter(), time.process_time()
+            _window_end()
             self.threads = torch.get_num_threads()
 
     timer = StepTimer()
@@ -177,17 +194,26 @@ def _run_runtime(config: str, steps: int, warmup: int) -> dict:
     }
 
 
-def _worker(config: str, steps: int, warmup: int, out: str) -> None:
+def _worker(config: str, steps: int, warmup: int, out: str, count_calls: bool = False) -> None:
+    global _CALLS
+    if count_calls:
+        import cProfile
+
+        _CALLS = cProfile.Profile()
     result = _run_hand(steps, warmup) if config == "hand" else _run_runtime(config, steps, warmup)
+    if count_calls:
+        import pstats
+
+        result["steady_calls"] = pstats.Stats(_CALLS).total_calls
     Path(out).write_text(json.dumps(result))
 
 
-def _spawn(config: str, steps: int, warmup: int) -> dict:
+def _spawn(config: str, steps: int, warmup: int, count_calls: bool = False) -> dict:
     """One run in a fresh interpreter; its output is kept only to show on failure."""
     with tempfile.TemporaryDirectory(prefix="kindling-bench-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, __file__, "--worker", config, "--steps", str(steps)]
-        cmd += ["--warmup", str(warmup), "--out", str(out)]
+        cmd += ["--warmup", str(warmup), "--out", str(out)] + (["--count-calls"] if count_calls else [])
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
@@ -209,13 +235,19 @@ def main(argv=None) -> int:
         "the logger's first write at step 50)",
     )
     parser.add_argument("--configs", default="hand,A,B", help="comma-separated subset of hand,A,B")
+    parser.add_argument(
+        "--no-calls",
+        action="store_true",
+        help="skip the extra run of each config that counts function calls per step",
+    )
     parser.add_argument("--json", dest="json_out", help="also write the raw results to this file")
+    parser.add_argument("--count-calls", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=CONFIGS, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        _worker(args.worker, args.steps, args.warmup, args.out)
+        _worker(args.worker, args.steps, args.warmup, args.out, args.count_calls)
         return 0
 
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
@@ -236,6 +268,12 @@ def main(argv=None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+
+    calls = {}
+    if not args.no_calls:
+        for c in configs:
+            res = _spawn(c, args.steps, args.warmup, count_calls=True)
+            calls[c] = res["steady_calls"] / (res["steps"] - args.warmup)
 
     def per_step(c, steady=False, key="steady_seconds"):
         if steady:
@@ -273,6 +311,18 @@ def main(argv=None) -> int:
         cells.append(f"{cpu * 1e6:7.1f} {cpu / hand_cpu:6.3f}")
         target = f"<={TARGETS[c]:.2f} ({' / '.join(verdicts)})" if c in TARGETS else ""
         print(f"{LABELS[c]:<28} {cells[0]}   {cells[1]}   {cells[2]}   {target}")
+    paired = []
+    for c in configs:
+        if c != "hand":
+            pairs = zip(per_step(c, True), per_step("hand", True))
+            paired.append(f"{c} {statistics.median(x / h for x, h in pairs):.3f}")
+    print(f"paired ratio (median over rounds of runtime/hand in the same round, steady): {', '.join(paired)}")
+    if calls:
+        extra = ", ".join(f"{c} {calls[c] - calls['hand']:+.0f}" for c in configs if c != "hand")
+        print(
+            f"function calls per steady step (cProfile, deterministic): hand {calls['hand']:.0f}; "
+            f"runtime adds: {extra}"
+        )
     for c in configs:
         if c != "hand":
             fit = statistics.median(res["fit_seconds"] for res in results[c])
@@ -306,7 +356,10 @@ def main(argv=None) -> int:
 
     if args.json_out:
         Path(args.json_out).write_text(
-            json.dumps({"rounds": args.rounds, "steps": args.steps, "results": results}, indent=1)
+            json.dumps(
+                {"rounds": args.rounds, "steps": args.steps, "results": results, "calls_per_step": calls},
+                indent=1,
+            )
         )
     return 0 if ok and not problems else 1
 

@@ -38,9 +38,13 @@ def test_readme_python_block_runs(tmp_path, index):
 
 
 def test_readme_main_job_runs(tmp_path):
-    """The README's first command ends with `python -m runtime.demos`: the demo training run works."""
+    """The README's first command generates the GAN project and trains it: the same, with a shortened fit."""
     with open(README, encoding="utf-8") as f:
-        assert "python -m runtime.demos" in f.read()
-    proc = subprocess.run([sys.executable, "-m", "runtime.demos"], cwd=str(tmp_path), env=_env(),
-                          capture_output=True, text=True, timeout=300)
+        text = f.read()
+    assert "scaffold new gan-project --no-input" in text and "cd gan-project && python train.py fit" in text
+    proc = subprocess.run([sys.executable, "-m", "scaffold", "new", "gan-project", "--no-input"], cwd=str(tmp_path),
+                          env=_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = subprocess.run([sys.executable, "train.py", "fit", "--trainer.max_epochs=1", "--trainer.limit_train_batches=3"],
+                          cwd=str(tmp_path / "gan-project"), env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -1,0 +1,374 @@
+"""Find the training machinery in a script: the batch loop, the epoch loop around it, the set-up before them,
+the evaluation loop, and the argparse parser. Only the tree is read here; nothing is rewritten.
+
+The batch loop is the innermost ``for`` loop whose body calls ``.backward()``. When it sits in a function
+(``train(args, model, ...)``) the epoch loop is the loop that calls that function, and the function's
+parameters are bound to the caller's arguments, so its code keeps its own names.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from scaffold.refactor.errors import NoTrainingLoopError
+from scaffold.refactor.source import Script, calls_in, dotted, stored_names
+
+LOOKED_FOR = (
+    "a `for` loop over batches whose body calls `.backward()` (directly, in a closure passed to "
+    "`optimizer.step`, or through `scaler.scale(loss).backward()`), at module level or in a function"
+)
+
+
+@dataclass
+class Chunk:
+    """One statement to carry over, with the scope it came from (a function's parameters bound to the caller's arguments)."""
+
+    stmt: ast.stmt
+    bindings: dict[str, ast.expr] = field(default_factory=dict)
+
+
+@dataclass
+class LoopInfo:
+    """A batch loop (training or evaluation) and the statements of its function around it."""
+
+    loop: ast.For
+    fn: ast.FunctionDef | None = None
+    bindings: dict[str, ast.expr] = field(default_factory=dict)
+    pre: list[Chunk] = field(default_factory=list)
+    post: list[Chunk] = field(default_factory=list)
+    call: ast.stmt | None = None  # the caller's statement that runs it (None: written inline)
+    result: str | None = None  # the caller's name that receives the function's return value
+
+
+@dataclass
+class ArgparseInfo:
+    parser_stmts: list[ast.stmt]  # building the parser, in order
+    args_name: str  # the name the parsed namespace is bound to in the driver
+    consumed: list[ast.stmt]  # driver statements that only parse arguments
+    function: str | None  # a function that builds and parses (``args = get_args()``)
+
+
+@dataclass
+class Analysis:
+    script: Script
+    definitions: list[ast.stmt]  # module-level imports, classes, functions, constants: kept verbatim
+    driver: ast.FunctionDef | None  # the function holding the epoch loop (None: module level)
+    setup: list[Chunk]
+    epoch_loop: ast.For | None
+    epoch_pre: list[Chunk]
+    train: LoopInfo
+    epoch_post: list[Chunk]
+    after: list[Chunk]
+    val: LoopInfo | None = None
+    test: LoopInfo | None = None
+    argparse: ArgparseInfo | None = None
+    consumed_functions: set[str] = field(default_factory=set)
+    main_call: list[ast.stmt] = field(default_factory=list)  # `if __name__ == "__main__": main()` and friends
+
+
+def _has_backward(node: ast.AST) -> bool:
+    return any(isinstance(c.func, ast.Attribute) and c.func.attr == "backward" for c in calls_in(node))
+
+
+def _is_main_guard(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
+        return False
+    names = {getattr(n, "id", None) for n in ast.walk(stmt.test)} | {getattr(n, "value", None) for n in ast.walk(stmt.test)}
+    return "__name__" in names and "__main__" in names
+
+
+def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    out = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            out[child] = node
+    return out
+
+
+def _enclosing_function(node: ast.AST, parents) -> ast.FunctionDef | None:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return node
+    return None
+
+
+def _body_of(scope) -> list[ast.stmt]:
+    """A scope's statements, with the body of ``if __name__ == "__main__":`` flattened into the module's."""
+    out = []
+    for stmt in scope.body:
+        if isinstance(scope, ast.Module) and _is_main_guard(stmt):
+            out.extend(stmt.body)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _split_at(body: list[ast.stmt], target: ast.AST) -> tuple[list[ast.stmt], ast.stmt, list[ast.stmt]] | None:
+    """(before, the statement holding ``target``, after) when ``target`` is a statement of ``body``, or
+    inside a ``with`` of it (whose other statements are flattened around it)."""
+    for i, stmt in enumerate(body):
+        if stmt is target:
+            return body[:i], stmt, body[i + 1:]
+        if isinstance(stmt, ast.With) and any(n is target for n in ast.walk(stmt)):
+            inner = _split_at(stmt.body, target)
+            if inner is not None:
+                return body[:i] + inner[0], inner[1], inner[2] + body[i + 1:]
+    return None
+
+
+def _bind(fn: ast.FunctionDef, call: ast.Call) -> dict[str, ast.expr]:
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    out: dict[str, ast.expr] = {}
+    for name, value in zip(params, call.args):
+        out[name] = value
+    for kw in call.keywords:
+        if kw.arg:
+            out[kw.arg] = kw.value
+    defaults = fn.args.defaults
+    for name, value in zip(params[len(params) - len(defaults):], defaults):
+        out.setdefault(name, value)
+    return {k: v for k, v in out.items() if not (isinstance(v, ast.Name) and v.id == k)}
+
+
+def _calls_to(name: str, body: list[ast.stmt]) -> list[tuple[ast.stmt, ast.Call]]:
+    found = []
+    for stmt in body:
+        for call in calls_in(stmt):
+            if isinstance(call.func, ast.Name) and call.func.id == name:
+                found.append((stmt, call))
+    return found
+
+
+def _loop_in_function(fn: ast.FunctionDef, loop: ast.For, call_stmt: ast.stmt, call: ast.Call) -> LoopInfo:
+    bindings = _bind(fn, call)
+    split = _split_at(fn.body, loop)
+    before, _, after = split if split else ([], loop, [])
+    result = None
+    if isinstance(call_stmt, ast.Assign) and len(call_stmt.targets) == 1 and isinstance(call_stmt.targets[0], ast.Name):
+        result = call_stmt.targets[0].id
+    skip = (ast.Global, ast.Nonlocal)
+    return LoopInfo(loop, fn, bindings,
+                    [Chunk(s, bindings) for s in before if not isinstance(s, skip) and not _is_docstring(s)],
+                    [Chunk(s, bindings) for s in after if not isinstance(s, skip)], call_stmt, result)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _eval_loop_of(fn: ast.FunctionDef) -> ast.For | None:
+    """The first batch loop of a function that does not call backward (directly or under a ``with``)."""
+    for stmt in fn.body:
+        candidates = [stmt] if isinstance(stmt, ast.For) else [s for s in ast.walk(stmt) if isinstance(s, ast.For)] if isinstance(stmt, ast.With) else []
+        for loop in candidates:
+            if not _has_backward(loop):
+                return loop
+    return None
+
+
+def analyze(script: Script) -> Analysis:
+    tree = script.tree
+    parents = _parents(tree)
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    with_backward = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.AsyncFor)) and _has_backward(n)]
+    # innermost: no other loop calling backward inside it (the closure's own loops do not count)
+    innermost = [n for n in with_backward if not any(m is not n and m in with_backward and _inside(m, n, parents) for m in with_backward)]
+    if not innermost:
+        where = "no `.backward()` call at all" if not _has_backward(tree) else "`.backward()` is called, but not inside a `for` loop"
+        raise NoTrainingLoopError(f"{script.path}: no training loop found ({where}); looked for {LOOKED_FOR}")
+    batch = innermost[0]
+    fn = _enclosing_function(batch, parents)
+    scope = fn or tree
+    body = _body_of(scope)
+
+    parent = parents.get(batch)
+    epoch_loop = parent if isinstance(parent, ast.For) and batch in parent.body else None
+    train = LoopInfo(batch)
+    driver, driver_body = fn, body
+    consumed: set[str] = set()
+    epoch_pre: list[ast.stmt] = []
+    epoch_post: list[ast.stmt] = []
+    if epoch_loop is None and fn is not None:
+        # the loop is in a function (`train(...)`): the epoch loop is where that function is called
+        for caller_name, caller in [(None, tree)] + list(functions.items()):
+            if caller is fn:
+                continue
+            cbody = _body_of(caller)
+            for stmt, call in _calls_to(fn.name, cbody):
+                loop = _loop_containing(stmt, call, cbody)
+                if loop is None:
+                    continue
+                train = _loop_in_function(fn, batch, _stmt_in(loop.body, call), call)
+                epoch_loop, driver, driver_body = loop, (caller if caller_name else None), cbody
+                consumed.add(fn.name)
+                break
+            if driver is not fn:
+                break
+    if epoch_loop is not None:
+        split = _split_at(epoch_loop.body, train.call or batch)
+        if split is None:
+            raise NoTrainingLoopError(f"{script.path}:{batch.lineno}: the training loop is nested too deeply in the epoch loop "
+                                      f"(line {epoch_loop.lineno}) to be moved; looked for {LOOKED_FOR}")
+        epoch_pre, _, epoch_post = split
+        top = epoch_loop
+    else:
+        top = batch
+    split = _split_at(driver_body, top)
+    if split is None:
+        raise NoTrainingLoopError(f"{script.path}:{top.lineno}: the training loop is inside a statement (try/if/while) "
+                                  f"that scaffold cannot take apart; looked for {LOOKED_FOR}")
+    setup, _, after = split
+    if driver is not None:
+        consumed.add(driver.name)
+    # the driver's own scope: when it is a function, module-level driver statements are only its call
+    definitions, module_driver = _module_statements(tree, driver)
+    main_call = []
+    if driver is not None:
+        calls_driver = [s for s in module_driver if any(dotted(c.func) == driver.name for c in calls_in(s))]
+        main_call = calls_driver
+        setup = [s for s in module_driver if s not in calls_driver] + setup
+    else:
+        setup = [s for s in module_driver if s.lineno < top.lineno]
+        after = [s for s in module_driver if s.lineno > top.end_lineno]
+
+    info = Analysis(script, definitions, driver, [Chunk(s) for s in setup], epoch_loop,
+                    [Chunk(s) for s in epoch_pre], train, [Chunk(s) for s in epoch_post], [Chunk(s) for s in after])
+    info.val, info.epoch_post = _find_eval(info.epoch_post, functions, consumed, train)
+    info.test, info.after = _find_eval(info.after, functions, consumed, train)
+    if info.test is not None and info.test.fn is None:
+        # an inline loop after training: keep it as code run at the end instead of a test_step
+        info.after = info.test.pre + [Chunk(info.test.loop)] + info.test.post
+        info.test = None
+    info.argparse = _find_argparse(tree, functions, driver_body if driver is not None else module_driver)
+    if info.argparse is not None and info.argparse.function:
+        consumed.add(info.argparse.function)
+    info.consumed_functions = consumed
+    info.main_call = main_call
+    info.definitions = [d for d in definitions if not (isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name in consumed)]
+    return info
+
+
+def _inside(inner: ast.AST, outer: ast.AST, parents) -> bool:
+    node = inner
+    while node in parents:
+        node = parents[node]
+        if node is outer:
+            return True
+    return False
+
+
+def _stmt_in(body: list[ast.stmt], node: ast.AST) -> ast.stmt:
+    for stmt in body:
+        if any(n is node for n in ast.walk(stmt)):
+            if isinstance(stmt, ast.With):
+                return _stmt_in(stmt.body, node)
+            return stmt
+    return body[0]
+
+
+def _loop_containing(stmt: ast.stmt, call: ast.Call, body: list[ast.stmt]) -> ast.For | None:
+    for s in body:
+        if isinstance(s, ast.For) and any(n is call for n in ast.walk(s)):
+            return s
+    return None
+
+
+def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """Split the module into definitions kept verbatim and driver statements (everything that runs the training)."""
+    body = _body_of(tree)
+    guarded = {id(s) for g in tree.body if _is_main_guard(g) for s in g.body}
+    stores_elsewhere: dict[str, int] = {}
+    for stmt in body:
+        for name in stored_names([stmt]):
+            stores_elsewhere[name] = stores_elsewhere.get(name, 0) + 1
+    definitions, rest = [], []
+    for stmt in body:
+        if id(stmt) in guarded:
+            rest.append(stmt)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or _is_docstring(stmt):
+            definitions.append(stmt)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not calls_in(stmt) and all(
+            stores_elsewhere.get(n, 0) == 1 for n in stored_names([stmt])
+        ):
+            definitions.append(stmt)  # a constant (`EPOCHS = 3`, `history = []`)
+        elif driver is not None and isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not _has_rng(stmt):
+            definitions.append(stmt)  # module state used by a driver function: leave it where functions find it
+        else:
+            rest.append(stmt)
+    return definitions, rest
+
+
+_RNG = {"randn", "rand", "randint", "randperm", "normal", "random", "manual_seed", "seed", "uniform", "choice", "shuffle"}
+
+
+def _has_rng(stmt: ast.stmt) -> bool:
+    return any(dotted(c.func).split(".")[-1] in _RNG for c in calls_in(stmt))
+
+
+def _find_eval(chunks: list[Chunk], functions, consumed: set[str], train: LoopInfo) -> tuple[LoopInfo | None, list[Chunk]]:
+    for i, chunk in enumerate(chunks):
+        stmt = chunk.stmt
+        value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in functions:
+            fn = functions[value.func.id]
+            if fn is train.fn or _has_backward(fn):
+                continue
+            loop = _eval_loop_of(fn)
+            if loop is not None:
+                consumed.add(fn.name)
+                return _loop_in_function(fn, loop, stmt, value), chunks[:i] + chunks[i + 1:]
+        inline = [stmt] if isinstance(stmt, ast.For) else [s for s in stmt.body if isinstance(s, ast.For)] if isinstance(stmt, ast.With) else []
+        if inline and not _has_backward(inline[0]):
+            loop = inline[0]
+            pre = [c for c in chunks[:i]]
+            if isinstance(stmt, ast.With):
+                split = _split_at(stmt.body, loop)
+                pre += [Chunk(s) for s in split[0]]
+                post = [Chunk(s) for s in split[2]] + chunks[i + 1:]
+            else:
+                post = chunks[i + 1:]
+            return LoopInfo(loop, None, {}, pre, post), []
+    return None, chunks
+
+
+def _find_argparse(tree: ast.Module, functions, driver_body: list[ast.stmt]) -> ArgparseInfo | None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and dotted(node.value.func).endswith("ArgumentParser"):
+            break
+    else:
+        return None
+    parents = _parents(tree)
+    scope = _enclosing_function(node, parents)
+    body = _body_of(scope or tree)
+    parser_names = set(stored_names([node]))
+    stmts, parse_target, returns_parse = [], None, False
+    for stmt in body:
+        if stmt.lineno < node.lineno:
+            continue
+        mentions = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)} & parser_names
+        if not mentions:
+            continue
+        parse_calls = [c for c in calls_in(stmt) if isinstance(c.func, ast.Attribute) and c.func.attr in ("parse_args", "parse_known_args")]
+        if parse_calls:
+            if isinstance(stmt, ast.Return):
+                returns_parse = True
+            elif isinstance(stmt, ast.Assign):
+                t = stmt.targets[0]
+                parse_target = (t.elts[0] if isinstance(t, ast.Tuple) else t).id
+            continue
+        if isinstance(stmt, (ast.Expr, ast.Assign)):
+            stmts.append(stmt)
+            parser_names |= set(stored_names([stmt]))
+    consumed = [s for s in body if s in stmts or s is node]
+    function = None
+    if returns_parse and scope is not None:
+        function = scope.name
+        for stmt in driver_body:
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and dotted(stmt.value.func) == scope.name:
+                parse_target = stmt.targets[0].id
+    if parse_target is None:
+        return None
+    return ArgparseInfo([node] + [s for s in stmts if s is not node], parse_target, consumed, function)

@@ -1,0 +1,415 @@
+"""What goes where: each set-up statement gets a kind (data, model, optimizer, ...), the training step gets a mode
+(automatic optimization when it is the plain zero_grad/backward/step shape, manual otherwise), and the script's
+options become the config. Nothing is written here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from scaffold.refactor.analyze import Analysis, Chunk
+from scaffold.refactor.errors import ScriptArgsError
+from scaffold.refactor.source import calls_in, dotted, loaded_names, stored_names
+
+OPTIMIZERS = {"SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "ASGD", "LBFGS", "NAdam", "RAdam", "RMSprop",
+              "Rprop", "SparseAdam", "Adafactor"}
+SCHEDULERS = {"StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau", "CyclicLR", "OneCycleLR",
+              "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR", "SequentialLR", "ChainedScheduler", "PolynomialLR",
+              "CosineAnnealingWarmRestarts"}
+_DATA_CALLS = {"DataLoader", "TensorDataset", "Dataset", "random_split", "Subset", "ConcatDataset", "randn", "rand", "randint",
+               "randperm", "linspace", "arange", "load", "loadtxt", "open", "read_csv", "normal", "tensor", "from_numpy",
+               "ImageFolder", "MNIST", "CIFAR10", "FashionMNIST", "Compose"}
+_SEED_CALLS = {"manual_seed", "seed", "seed_everything", "manual_seed_all"}
+
+
+@dataclass
+class Note:
+    """One line of the report: what happened to which lines of the script."""
+
+    lines: str
+    what: str
+
+
+@dataclass
+class Plan:
+    analysis: Analysis
+    args_name: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)  # dest -> value after parsing the script arguments
+    arg_types: dict[str, str] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)  # id(stmt) -> kind for set-up statements
+    device_names: set[str] = field(default_factory=set)
+    model_names: list[str] = field(default_factory=list)
+    optimizers: list[str] = field(default_factory=list)
+    schedulers: list[str] = field(default_factory=list)
+    scaler_names: set[str] = field(default_factory=set)
+    writer_names: set[str] = field(default_factory=set)
+    mode: str = "automatic"
+    mode_reason: str = ""
+    loss: ast.expr | None = None
+    closure: ast.FunctionDef | None = None
+    clip: tuple[float, str] | None = None
+    precision: str = "32-true"
+    seed: Any = True
+    max_epochs: int | None = None
+    epoch_start: int = 0
+    epoch_var: str | None = None
+    configure_model: bool = False
+    constants: dict[str, Any] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    unplaced: list[tuple[Chunk, str]] = field(default_factory=list)
+    train_body: list[ast.stmt] = field(default_factory=list)  # the batch loop's body, autocast blocks flattened
+
+    def note(self, node_or_lines, what: str) -> None:
+        if isinstance(node_or_lines, ast.AST):
+            a, b = node_or_lines.lineno, node_or_lines.end_lineno
+            node_or_lines = f"{a}" if a == b else f"{a}-{b}"
+        self.notes.append(Note(str(node_or_lines), what))
+
+
+def _leaf(call: ast.Call) -> str:
+    return dotted(call.func).split(".")[-1]
+
+
+def _top_call(stmt: ast.stmt) -> ast.Call | None:
+    value = getattr(stmt, "value", None)
+    return value if isinstance(value, ast.Call) else None
+
+
+def is_autocast(item: ast.withitem) -> bool:
+    expr = item.context_expr
+    return isinstance(expr, ast.Call) and _leaf(expr) == "autocast"
+
+
+def flatten_autocast(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.With) and all(is_autocast(i) for i in s.items):
+            out.extend(flatten_autocast(s.body))
+        else:
+            out.append(s)
+    return out
+
+
+def make_plan(info: Analysis, script_args: list[str]) -> Plan:
+    plan = Plan(info)
+    _parse_arguments(plan, script_args)
+    _constants(plan)
+    _classify_setup(plan)
+    _epochs(plan)
+    _mode(plan)
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------- arguments
+def _parse_arguments(plan: Plan, script_args: list[str]) -> None:
+    info = plan.analysis
+    ap = info.argparse
+    if ap is None:
+        if script_args:
+            raise ScriptArgsError(f"{info.script.path} has no argparse parser, so it takes no arguments; got {' '.join(script_args)}")
+        return
+    plan.args_name = ap.args_name
+    script = info.script
+    code = "import argparse\n" + "\n".join(_dedent(script.segment(s)) for s in ap.parser_stmts)
+    namespace: dict[str, Any] = {}
+    for d in info.definitions:  # constants and imports a default may use
+        if isinstance(d, (ast.Assign, ast.Import, ast.ImportFrom)) and not calls_in(d):
+            with contextlib.suppress(Exception):
+                exec(compile(ast.Module([d], []), str(script.path), "exec"), namespace)
+    try:
+        exec(compile(code, str(script.path), "exec"), namespace)
+    except Exception as err:
+        raise ScriptArgsError(f"{script.path}: cannot rebuild the script's argparse parser ({type(err).__name__}: {err})") from None
+    parser = next(v for v in namespace.values() if isinstance(v, argparse.ArgumentParser))
+    parser.prog = script.path.name
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            parsed = parser.parse_args(list(script_args))
+    except SystemExit:
+        message = err.getvalue().strip().splitlines()
+        raise ScriptArgsError(f"the script's arguments were rejected by its own parser: {message[-1] if message else 'invalid arguments'}"
+                              + (f"\n{message[0]}" if len(message) > 1 else "")) from None
+    plan.args = vars(parsed)
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction) or action.dest not in plan.args:
+            continue
+        value = plan.args[action.dest]
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            ann = "bool"
+        elif action.nargs not in (None, "?"):
+            ann = "list"
+        elif action.type in (int, float, str):
+            ann = action.type.__name__
+        elif isinstance(value, bool):
+            ann = "bool"
+        elif isinstance(value, (int, float)):
+            ann = type(value).__name__
+        else:
+            ann = "str"
+        if value is None:
+            ann = f"{ann} | None"
+        plan.arg_types[action.dest] = ann
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text)
+
+
+def _constants(plan: Plan) -> None:
+    ns: dict[str, Any] = {}
+    for d in plan.analysis.definitions:
+        if isinstance(d, ast.Assign) and not calls_in(d):
+            with contextlib.suppress(Exception):
+                exec(compile(ast.Module([d], []), "<constants>", "exec"), ns)
+    plan.constants = {k: v for k, v in ns.items() if not k.startswith("__")}
+
+
+def static_value(plan: Plan, node: ast.expr) -> Any:
+    """The value of an expression made of literals, constants and script options, or raise ValueError."""
+    env: dict[str, Any] = {"range": range, "len": len, "int": int, "float": float, "min": min, "max": max}
+    env.update(plan.constants)
+    if plan.args_name:
+        env[plan.args_name] = argparse.Namespace(**plan.args)
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if not names <= set(env):
+        raise ValueError(f"depends on {', '.join(sorted(names - set(env)))}")
+    try:
+        return eval(compile(ast.Expression(node), "<static>", "eval"), {"__builtins__": {}}, env)
+    except Exception as err:
+        raise ValueError(str(err)) from None
+
+
+# ---------------------------------------------------------------------------------------------- set-up
+def _is_model_ctor(plan: Plan, value: ast.expr) -> bool:
+    """``Net(...)``, ``nn.Sequential(...)``, ``build_model()``, ``Net().to(device)``."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in ("to", "cuda", "double", "float", "half"):
+        value = value.func.value
+    if not isinstance(value, ast.Call):
+        return False
+    name = dotted(value.func)
+    if name.startswith(("nn.", "torch.nn.", "models.", "torchvision.models.")):
+        return True
+    classes = {d.name: d for d in plan.analysis.definitions if isinstance(d, ast.ClassDef)}
+    if name in classes:
+        bases = " ".join(dotted(b) for b in classes[name].bases)
+        return "Module" in bases or bases.startswith("nn.") or any(b in classes for b in bases.split())
+    functions = {d.name: d for d in plan.analysis.definitions if isinstance(d, ast.FunctionDef)}
+    if name in functions:
+        returns = [n.value for n in ast.walk(functions[name]) if isinstance(n, ast.Return) and n.value is not None]
+        return any(_is_model_ctor(plan, r) for r in returns)
+    return False
+
+
+def _classify_setup(plan: Plan) -> None:
+    info = plan.analysis
+    ap = info.argparse
+    consumed = {id(s) for s in ap.consumed} if ap else set()
+    kinds = plan.kinds
+    loop_iters = [info.train.loop.iter] + ([info.val.loop.iter] if info.val else []) + ([info.test.loop.iter] if info.test else [])
+    data_seed_names = set()
+    for it in loop_iters:
+        data_seed_names |= {n.id for n in ast.walk(it) if isinstance(n, ast.Name)}
+    for loop in (info.train, info.val, info.test):
+        if loop is not None:
+            for expr in loop.bindings.values():
+                if any(isinstance(n, ast.Name) and n.id in data_seed_names for n in [expr]):
+                    pass
+            data_seed_names |= {e.id for k, e in loop.bindings.items() if isinstance(e, ast.Name) and k in data_seed_names}
+
+    for chunk in info.setup:
+        s = chunk.stmt
+        text = plan.analysis.script.segment(s)
+        leafs = {_leaf(c) for c in calls_in(s)}
+        names = stored_names([s])
+        if id(s) in consumed or (ap and plan.args_name in names and any(_leaf(c) in ("parse_args", "parse_known_args") or dotted(c.func) == ap.function for c in calls_in(s))):
+            kind = "args"
+        elif isinstance(s, ast.Expr) and leafs & _SEED_CALLS:
+            kind = "seed"
+        elif "GradScaler" in leafs:
+            kind = "amp"
+        elif "SummaryWriter" in leafs:
+            kind = "logger"
+        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and leafs & SCHEDULERS:
+            kind = "scheduler"
+        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and leafs & OPTIMIZERS:
+            kind = "optimizer"
+        elif _is_device_stmt(plan, s, text):
+            kind = "device"
+        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _leaf(s.value) in ("to", "cuda") and \
+                dotted(s.value.func).split(".")[0] in plan.model_names:
+            kind = "device"
+        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and _is_model_ctor(plan, s.value):
+            kind = "model"
+        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _leaf(s.value) == "save":
+            kind = "save"
+        elif loaded_names([s]) & set(plan.model_names) and not loaded_names([s]) & _data_names(plan):
+            kind = "model"
+        elif leafs & _DATA_CALLS or set(names) & data_seed_names or loaded_names([s]) & _data_names(plan):
+            kind = "data"
+        else:
+            kind = "rest"
+        kinds[id(s)] = kind
+        target = {"optimizer": plan.optimizers, "scheduler": plan.schedulers, "model": plan.model_names}.get(kind)
+        if target is not None and isinstance(s, (ast.Assign, ast.AnnAssign)):
+            target.extend(n for n in names if n not in target)
+        if kind == "amp":
+            plan.scaler_names |= set(names)
+        if kind == "logger":
+            plan.writer_names |= set(names)
+    # statements the data needs (kwargs dicts, sizes) are data; the rest belongs to the module
+    changed = True
+    while changed:
+        changed = False
+        data_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] == "data"] or [set()])
+        for c in info.setup:
+            if kinds[id(c.stmt)] == "rest" and set(stored_names([c.stmt])) & data_loads:
+                kinds[id(c.stmt)] = "data"
+                changed = True
+    for c in info.setup:
+        if kinds[id(c.stmt)] == "rest":
+            kinds[id(c.stmt)] = "module"
+        if kinds[id(c.stmt)] == "seed":
+            call = _top_call(c.stmt)
+            try:
+                plan.seed = int(static_value(plan, call.args[0])) if call.args else True
+            except ValueError as err:
+                plan.note(c.stmt, f"the seed could not be read ({err}); `seed_everything: true` picks one per run")
+    first_model = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "model"), None)
+    first_data = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), None)
+    module_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] in ("model", "module")] or [set()])
+    plan.configure_model = bool(first_data and (first_model is None or first_data < first_model)) or bool(module_loads & _data_names(plan))
+    last_data = max((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), default=None)
+    if first_model and first_data and first_data < first_model < (last_data or 0):
+        plan.note(f"{first_model}-{last_data}", "data and model statements are interleaved; the data is built first here, "
+                                                  "so random numbers may be drawn in another order than in the script")
+
+
+def _data_names(plan: Plan) -> set[str]:
+    return {n for c in plan.analysis.setup if plan.kinds.get(id(c.stmt)) == "data" for n in stored_names([c.stmt])}
+
+
+def _is_device_stmt(plan: Plan, s: ast.stmt, text: str) -> bool:
+    names = set(stored_names([s]))
+    if isinstance(s, ast.If):
+        return bool(loaded_names([s.test]) & plan.device_names) or "cuda" in plan.analysis.script.segment(s.test)
+    if isinstance(s, (ast.Assign, ast.AnnAssign)) and ("cuda" in text or "torch.device" in text or "mps" in text) and \
+            not any(_leaf(c) in _DATA_CALLS | OPTIMIZERS for c in calls_in(s)) and not _is_model_ctor(plan, s.value):
+        plan.device_names |= names
+        return True
+    if "cudnn" in text or "set_device" in text:
+        return True
+    if isinstance(s, (ast.Assign, ast.AnnAssign)) and loaded_names([s]) & plan.device_names and not calls_in(s):
+        plan.device_names |= names
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------- epochs and mode
+def _epochs(plan: Plan) -> None:
+    loop = plan.analysis.epoch_loop
+    if loop is None:
+        plan.max_epochs = 1
+        return
+    if isinstance(loop.target, ast.Name):
+        plan.epoch_var = loop.target.id
+    try:
+        value = static_value(plan, loop.iter)
+        rng = value if isinstance(value, range) else range(len(value))
+        plan.max_epochs = len(rng)
+        plan.epoch_start = rng.start if isinstance(value, range) else 0
+    except (ValueError, TypeError) as err:
+        plan.note(loop, f"the number of epochs could not be read from `{plan.analysis.script.segment(loop.iter)}` ({err}); "
+                        "set trainer.max_epochs in configs/default.yaml")
+
+
+def _attr_call(stmt: ast.stmt, attr: str) -> ast.Call | None:
+    call = _top_call(stmt) if isinstance(stmt, ast.Expr) else None
+    return call if call is not None and isinstance(call.func, ast.Attribute) and call.func.attr == attr else None
+
+
+def _mode(plan: Plan) -> None:
+    info = plan.analysis
+    body = flatten_autocast(info.train.loop.body)
+    plan.train_body = body
+    autocasts = [i for n in ast.walk(info.train.loop) if isinstance(n, ast.With) for i in n.items if is_autocast(i)]
+    if autocasts:
+        kw = {k.arg: k.value for k in autocasts[0].context_expr.keywords}
+        dtype = dotted(kw["dtype"]) if "dtype" in kw else ""
+        plan.precision = "bf16-mixed" if "bfloat16" in dtype else "16-mixed"
+    closures = [s for s in body if isinstance(s, ast.FunctionDef)]
+    backward = [c for c in calls_in(info.train.loop) if isinstance(c.func, ast.Attribute) and c.func.attr == "backward"]
+
+    def manual(reason: str) -> None:
+        plan.mode, plan.mode_reason = "manual", reason
+
+    if len(plan.optimizers) != 1:
+        return manual("no optimizer object: the weights are updated by hand" if not plan.optimizers
+                      else f"{len(plan.optimizers)} optimizers ({', '.join(plan.optimizers)})")
+    if len(backward) != 1:
+        return manual(f"{len(backward)} backward() calls per batch")
+    opt = plan.optimizers[0]
+    steps = [c for c in calls_in(info.train.loop) if _is_step(plan, c)]
+    if len(steps) != 1:
+        return manual(f"{len(steps)} optimizer steps per batch")
+    step_stmt = next((s for s in body if any(c is steps[0] for c in calls_in(s))), None)
+    if step_stmt is None or not isinstance(step_stmt, ast.Expr) or step_stmt.value is not steps[0]:
+        return manual("the optimizer step is not a plain statement of the batch loop")
+    if steps[0].args and isinstance(steps[0].args[0], ast.Name) and any(f.name == steps[0].args[0].id for f in closures):
+        closure = next(f for f in closures if f.name == steps[0].args[0].id)
+        ret = closure.body[-1]
+        inner = flatten_autocast(closure.body)
+        bw = next((s for s in inner if isinstance(s, ast.Expr) and s.value is backward[0]), None)
+        if not isinstance(ret, ast.Return) or ret.value is None or bw is None:
+            return manual("the closure is not zero_grad / loss / backward / return loss")
+        plan.closure, plan.loss = closure, ret.value
+        return None
+    bw_stmt = next((s for s in body if isinstance(s, ast.Expr) and s.value is backward[0]), None)
+    if bw_stmt is None:
+        return manual("backward() is not a plain statement of the batch loop")
+    target = backward[0].func.value
+    if isinstance(target, ast.Call) and _leaf(target) == "scale" and target.args:
+        target = target.args[0]
+    if not isinstance(target, ast.Name) or backward[0].args or backward[0].keywords:
+        return manual("backward() is called on an expression or with arguments")
+    i_bw, i_step = body.index(bw_stmt), body.index(step_stmt)
+    if i_step < i_bw:
+        return manual("the optimizer steps before backward()")
+    for s in body[i_bw + 1:i_step]:
+        call = _top_call(s)
+        leaf = _leaf(call) if call is not None else ""
+        if leaf in ("clip_grad_norm_", "clip_grad_value_"):
+            try:
+                value = float(static_value(plan, call.args[1] if len(call.args) > 1 else next(k.value for k in call.keywords if k.arg in ("max_norm", "clip_value"))))
+            except (ValueError, StopIteration, IndexError) as err:
+                return manual(f"the clipping value at line {s.lineno} is not a constant or an option ({err})")
+            extra = [k.arg for k in call.keywords if k.arg not in ("max_norm", "clip_value", "norm_type")]
+            norm_type = next((k.value for k in call.keywords if k.arg == "norm_type"), None)
+            if extra or (norm_type is not None and not (isinstance(norm_type, ast.Constant) and norm_type.value in (2, 2.0))):
+                return manual(f"clipping at line {s.lineno} uses options gradient_clip_val cannot express")
+            plan.clip = (value, "norm" if leaf == "clip_grad_norm_" else "value")
+        elif leaf == "unscale_" or (isinstance(s, ast.Expr) and leaf == "step"):
+            continue
+        elif any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(s)):
+            return manual(f"line {s.lineno} reads gradients between backward() and step()")
+    if any(isinstance(n, ast.Attribute) and n.attr == "grad" for s in body for n in ast.walk(s)
+           if not (_top_call(s) is not None and _leaf(_top_call(s)).startswith("clip_grad"))):
+        return manual("the batch loop reads or writes .grad by hand")
+    plan.loss = target
+    del opt
+
+
+def _is_step(plan: Plan, call: ast.Call) -> bool:
+    if not isinstance(call.func, ast.Attribute) or call.func.attr != "step":
+        return False
+    owner = dotted(call.func.value)
+    if owner in plan.optimizers:
+        return True
+    return owner in plan.scaler_names and bool(call.args) and dotted(call.args[0]) in plan.optimizers

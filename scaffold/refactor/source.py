@@ -1,0 +1,198 @@
+"""The script's text and tree, and the two tools everything else is built on.
+
+- Text is never regenerated from the tree (that would lose comments and layout): a statement is cut out of
+  the original source by its line range, and changes are edits at AST positions inside that slice.
+- Names are followed in evaluation order (an assignment's value before its target), so ``h = f(h)`` reads
+  ``h`` before it writes it: that is how state carried across batches is found.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaffold.refactor.errors import ScriptNotFoundError, ScriptSyntaxError
+
+BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__"}
+
+
+@dataclass
+class Script:
+    path: Path
+    text: str
+    lines: list[str]  # with their line endings
+    tree: ast.Module
+
+    def offset(self, lineno: int, col: int) -> int:
+        """Character offset in ``text`` of an AST position (``col`` counts UTF-8 bytes)."""
+        line = self.lines[lineno - 1]
+        return self._starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+    def __post_init__(self) -> None:
+        self._starts, pos = [], 0
+        for line in self.lines:
+            self._starts.append(pos)
+            pos += len(line)
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)
+
+    def segment(self, node: ast.AST) -> str:
+        start, end = self.span(node)
+        return self.text[start:end]
+
+    def first_line(self, stmt: ast.stmt) -> int:
+        """The statement's first line, with its decorators and the comment lines directly above it."""
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+        while first > 1 and self.lines[first - 2].strip().startswith("#"):
+            first -= 1
+        return first
+
+
+def load_script(path: str | Path) -> Script:
+    """Read and parse ``path``; a missing file or a syntax error is a clear error naming the place."""
+    path = Path(path)
+    if not path.exists():
+        raise ScriptNotFoundError(f"{path}: no such file; give the path of a Python training script")
+    if not path.is_file():
+        raise ScriptNotFoundError(f"{path} is not a file; give the path of a Python training script")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ScriptSyntaxError(f"{path} is not a Python script (not UTF-8 text: {err.reason} at byte {err.start})") from None
+    if "\x00" in text:
+        raise ScriptSyntaxError(f"{path} is not a Python script (it contains NUL bytes)")
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as err:
+        where = f"line {err.lineno}, column {err.offset}" if err.lineno else "an unknown place"
+        shown = f": {err.text.strip()}" if err.text and err.text.strip() else ""
+        raise ScriptSyntaxError(f"{path} does not parse as Python: {err.msg} at {where}{shown}") from None
+    return Script(path, text, text.splitlines(keepends=True) or [""], tree)
+
+
+# ---------------------------------------------------------------------------------------------- names
+class _Events(ast.NodeVisitor):
+    """(name, "load"|"store") in the order Python evaluates them; nested functions count as loads of their free names."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, ast.AST]] = []
+
+    def visit_Name(self, node: ast.Name) -> None:
+        kind = "load" if isinstance(node.ctx, ast.Load) else "store"
+        self.events.append((node.id, kind, node))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for t in node.targets:
+            self.visit(t)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            self.events.append((node.target.id, "load", node.target))
+        self.visit(node.target)
+
+    def visit_For(self, node: ast.For) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for s in node.body + node.orelse:
+            self.visit(s)
+
+    def _function(self, node) -> None:
+        for d in node.decorator_list:
+            self.visit(d)
+        inner = _Events()
+        for s in node.body:
+            inner.visit(s)
+        params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        local = {n for n, k, _ in inner.events if k == "store"} | params
+        self.events.extend((n, k, x) for n, k, x in inner.events if k == "load" and n not in local)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.events.append((node.name, "store", node))
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for b in node.bases:
+            self.visit(b)
+        self.events.append((node.name, "store", node))
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        inner = _Events()
+        inner.visit(node.body)
+        self.events.extend(e for e in inner.events if e[0] not in params)
+
+    def _comprehension(self, node) -> None:
+        inner = _Events()
+        for gen in node.generators:
+            inner.visit(gen)
+        for field in ("elt", "key", "value"):
+            if getattr(node, field, None) is not None:
+                inner.visit(getattr(node, field))
+        local = {n for n, k, _ in inner.events if k == "store"}
+        self.events.extend(e for e in inner.events if e[1] == "load" and e[0] not in local)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def visit_Import(self, node) -> None:
+        for a in node.names:
+            self.events.append(((a.asname or a.name).split(".")[0], "store", node))
+
+    visit_ImportFrom = visit_Import
+
+
+def name_events(stmts: list[ast.AST]) -> list[tuple[str, str, ast.AST]]:
+    v = _Events()
+    for s in stmts:
+        v.visit(s)
+    return v.events
+
+
+def free_names(stmts: list[ast.AST]) -> list[str]:
+    """Names read before they are written in ``stmts`` (first-use order)."""
+    seen: dict[str, str] = {}
+    for name, kind, _ in name_events(stmts):
+        seen.setdefault(name, kind)
+    return [n for n, k in seen.items() if k == "load"]
+
+
+def stored_names(stmts: list[ast.AST]) -> list[str]:
+    out: list[str] = []
+    for name, kind, _ in name_events(stmts):
+        if kind == "store" and name not in out:
+            out.append(name)
+    return out
+
+
+def loaded_names(stmts: list[ast.AST]) -> set[str]:
+    return {n for n, k, _ in name_events(stmts) if k == "load"}
+
+
+def dotted(node: ast.AST) -> str:
+    """``torch.optim.SGD`` for an attribute chain, ``''`` for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def call_name(node: ast.AST) -> str:
+    """The dotted callee of a call (``optim.SGD``), or ``''``."""
+    return dotted(node.func) if isinstance(node, ast.Call) else ""
+
+
+def calls_in(node: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call)]

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: an autoencoder on `runtime` (see README.md)."""

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: a classifier on `runtime` (see README.md)."""

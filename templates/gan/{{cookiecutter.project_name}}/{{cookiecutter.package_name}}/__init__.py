@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: a GAN on `runtime` (see README.md)."""

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: a character-level language model on `runtime` (see README.md)."""

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: a LightningModule on `runtime` to fill in (see README.md)."""
