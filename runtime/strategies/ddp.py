@@ -94,10 +94,10 @@ class DDPStrategy(Strategy):
             return
         backend = self.process_group_backend or ("nccl" if self.root_device.type == "cuda" else "gloo")
         env = self.cluster_environment
-        dist.init_process_group(
-            backend, init_method=f"tcp://{env.main_address}:{env.main_port}", rank=self.global_rank,
-            world_size=self.world_size, timeout=self.timeout,
-        )
+        # under torchrun, env:// joins the agent's store (namespaced per restart attempt)
+        init_method = "env://" if isinstance(env, TorchElasticEnvironment) else f"tcp://{env.main_address}:{env.main_port}"
+        dist.init_process_group(backend, init_method=init_method, rank=self.global_rank, world_size=self.world_size,
+                                timeout=self.timeout)
         self._owns_group = True
 
     def setup(self, trainer) -> None:

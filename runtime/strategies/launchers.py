@@ -5,6 +5,7 @@
 call itself in new processes and brings rank zero's results back. Both kill the other processes when
 this one fails, so no rank is left waiting in a collective.
 """
+import io
 import os
 import signal
 import subprocess
@@ -69,7 +70,8 @@ def _spawned(rank: int, launcher: "MultiprocessingLauncher", function: Callable,
     result = function(*args, **kwargs)
     if trainer.is_global_zero:
         model = trainer.lightning_module
-        queue.put({
+        buffer = io.BytesIO()  # bytes, not shared tensors: this process exits before the parent reads
+        torch.save({
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "result": result,
             "progress": trainer._progress,
@@ -77,7 +79,8 @@ def _spawned(rank: int, launcher: "MultiprocessingLauncher", function: Callable,
             "logged_metrics": {k: v.detach().cpu() for k, v in trainer.logged_metrics.items()},
             "best_model_path": getattr(trainer.checkpoint_callback, "best_model_path", None),
             "last_model_path": getattr(trainer.checkpoint_callback, "last_model_path", None),
-        })
+        }, buffer)
+        queue.put(buffer.getvalue())
 
 
 class MultiprocessingLauncher:
@@ -110,7 +113,7 @@ class MultiprocessingLauncher:
         finally:
             for key in ("LOCAL_RANK", "WORLD_SIZE"):
                 os.environ.pop(key, None)
-        out = queue.get()
+        out = torch.load(io.BytesIO(queue.get()), weights_only=False)  # written by our own child process
         trainer = self.strategy.trainer
         trainer.lightning_module.load_state_dict(out["state_dict"])
         trainer._progress = out["progress"]

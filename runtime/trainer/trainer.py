@@ -508,6 +508,8 @@ class Trainer:
     def _run(self, model: LightningModule | None, datamodule, fn: TrainerFn, ckpt_path) -> Any:
         launcher = self.strategy.launcher
         if launcher is not None:
+            if model is not None:  # the results of spawned processes come back into this model
+                self._lightning_module = model
             return launcher.launch(self._run_in_process, model, datamodule, fn, ckpt_path)
         return self._run_in_process(model, datamodule, fn, ckpt_path)
 

@@ -1,0 +1,88 @@
+"""A small DDP training run used by the multi-process tests. Behaviour is picked by environment
+variables: MODE (ddp | torchrun | single), OUT (where to save this rank's final weights), ROOT,
+DEVICES, NUM_NODES, ACCUMULATE, FAIL_RANK / FAIL_STEP (raise there), FAIL_ONCE (only in the first
+torchrun attempt), GLOBAL_BATCH (summed over processes)."""
+import os
+import sys
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, os.environ["REPO"])
+import runtime as pl  # noqa: E402
+from runtime.callbacks import ModelCheckpoint  # noqa: E402
+
+
+class Net(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3))
+
+    def training_step(self, batch, batch_idx):
+        fail_step = int(os.environ.get("FAIL_STEP", "-1"))
+        first_try = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" or not os.environ.get("FAIL_ONCE")
+        if self.global_step == fail_step and self.global_rank == int(os.environ.get("FAIL_RANK", "1")) and first_try:
+            raise RuntimeError(f"planted failure on rank {self.global_rank} at step {fail_step}")
+        x, y = batch
+        loss = F.cross_entropy(self.net(x), y)
+        self.log("loss", loss, sync_dist=True)
+        self.log("rank_value", float(self.global_rank), sync_dist=True, on_step=False, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val_loss", F.cross_entropy(self.net(x), y), sync_dist=True)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.2)
+
+
+class Collectives(pl.Callback):
+    """Checks the strategy's collectives from inside a real run."""
+
+    def on_train_start(self, trainer, pl_module):
+        s = trainer.strategy
+        if s.world_size == 1:
+            return
+        gathered = s.all_gather(torch.tensor([float(s.global_rank)]))
+        assert gathered.flatten().tolist() == [float(r) for r in range(s.world_size)], gathered
+        assert s.broadcast({"from": s.global_rank})["from"] == 0
+        assert s.reduce(torch.tensor(float(s.global_rank + 1)), "sum").item() == sum(range(1, s.world_size + 1))
+        gathered = pl_module.all_gather(torch.tensor(float(s.global_rank)))
+        assert gathered.shape == (s.world_size,)
+        s.barrier()
+
+
+def data(global_batch: int) -> TensorDataset:
+    g = torch.Generator().manual_seed(1)
+    n = global_batch * 6
+    return TensorDataset(torch.randn(n, 6, generator=g), torch.randint(0, 3, (n,), generator=g))
+
+
+def main() -> None:
+    mode = os.environ.get("MODE", "ddp")
+    devices = int(os.environ.get("DEVICES", "2"))
+    nodes = int(os.environ.get("NUM_NODES", "1"))
+    world = devices * nodes if mode != "single" else 1
+    global_batch = int(os.environ.get("GLOBAL_BATCH", "8"))
+    batch = global_batch // world  # the same global batch whatever the number of processes
+    loader = DataLoader(data(global_batch), batch_size=batch)
+    root = os.environ["ROOT"]
+    kwargs = dict(strategy="ddp", devices=devices, num_nodes=nodes) if mode != "single" else dict(devices=1)
+    trainer = pl.Trainer(
+        accelerator="cpu", max_epochs=2, default_root_dir=root, enable_progress_bar=False, enable_model_summary=False,
+        accumulate_grad_batches=int(os.environ.get("ACCUMULATE", "1")), num_sanity_val_steps=0,
+        callbacks=[Collectives(), ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_last=True, every_n_train_steps=1)],
+        **kwargs,
+    )
+    trainer.fit(Net(), loader, DataLoader(data(global_batch), batch_size=batch))
+    out = os.environ["OUT"].replace("RANK", str(trainer.global_rank))
+    torch.save({"state": trainer.lightning_module.state_dict(), "metrics": {k: v.item() for k, v in trainer.callback_metrics.items()},
+                "global_step": trainer.global_step, "world": trainer.world_size}, out)
+
+
+if __name__ == "__main__":
+    main()

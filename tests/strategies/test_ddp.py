@@ -1,0 +1,169 @@
+"""DDP with real processes (gloo on CPU): the same weights on every rank and as one process with the
+same global batch, collectives, rank-zero files, no hangs, torchrun multi-node and elastic restarts."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+import runtime as pl
+from runtime.utilities.exceptions import MisconfigurationException
+
+SCRIPT = Path(__file__).with_name("ddp_script.py")
+REPO = str(Path(__file__).resolve().parents[2])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(tmp: Path, name: str, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR")}
+    env.update(REPO=REPO, ROOT=str(tmp / name), OUT=str(tmp / f"{name}_RANK.pt"), **extra)
+    return env
+
+
+def run(tmp: Path, name: str, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT)], env=env_for(tmp, name, **extra), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def torchrun(args: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "torch.distributed.run", *args, str(SCRIPT)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def load(tmp: Path, name: str, rank: int | str = 0) -> dict:
+    return torch.load(tmp / f"{name}_{rank}.pt", weights_only=True)
+
+
+def assert_close(a: dict, b: dict, exact: bool = False) -> None:
+    for k in a:
+        if exact:
+            assert torch.equal(a[k], b[k]), k
+        else:
+            torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("single")
+    done = run(tmp, "single", MODE="single")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return load(tmp, "single")
+
+
+def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path, single):
+    done = run(tmp_path, "ddp", MODE="ddp", DEVICES="2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    r0, r1 = load(tmp_path, "ddp", 0), load(tmp_path, "ddp", 1)
+    assert r0["world"] == 2 and r0["global_step"] == single["global_step"] == 12
+    assert_close(r0["state"], r1["state"], exact=True)  # DDP keeps the ranks identical
+    assert_close(r0["state"], single["state"])
+    # sync_dist=True averaged the ranks' values (0 and 1), and every rank sees the same numbers
+    assert r0["metrics"]["rank_value"] == r1["metrics"]["rank_value"] == 0.5
+    assert r0["metrics"]["loss"] == r1["metrics"]["loss"]
+    # only rank zero wrote: one log version, one events file, one set of checkpoints
+    root = tmp_path / "ddp"
+    assert [p.name for p in (root / "lightning_logs").iterdir()] == ["version_0"]
+    assert len(list((root / "lightning_logs" / "version_0").glob("events.out.tfevents.*"))) == 1
+    assert sorted(p.name for p in (root / "ckpt").iterdir()) == ["epoch=1-step=12.ckpt", "last.ckpt"]
+
+
+def test_accumulation_skips_the_allreduce_and_still_matches(tmp_path, tmp_path_factory):
+    done = run(tmp_path, "ddp", MODE="ddp", DEVICES="2", ACCUMULATE="2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    ref = run(tmp_path, "single", MODE="single", ACCUMULATE="2")
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "single")["state"])
+    assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "ddp", 1)["state"], exact=True)
+
+
+def test_a_failing_rank_ends_the_whole_run_quickly_with_its_traceback(tmp_path):
+    start = time.monotonic()
+    done = run(tmp_path, "fail", timeout=60, MODE="ddp", DEVICES="2", FAIL_RANK="1", FAIL_STEP="3")
+    elapsed = time.monotonic() - start
+    assert done.returncode != 0
+    assert elapsed < 30, f"took {elapsed:.1f} s"
+    assert "planted failure on rank 1 at step 3" in done.stdout + done.stderr
+
+
+def test_two_torchrun_nodes_on_loopback(tmp_path, single):
+    port = str(free_port())
+    procs = []
+    for node in (0, 1):
+        env = env_for(tmp_path, f"node{node}", MODE="torchrun", DEVICES="1", NUM_NODES="2")
+        args = ["--nnodes=2", f"--node_rank={node}", "--nproc-per-node=1", "--master_addr=127.0.0.1", f"--master_port={port}"]
+        procs.append(torchrun(args, env))
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], "\n".join(o[-2000:] for o in outs)
+    r0, r1 = load(tmp_path, "node0", 0), load(tmp_path, "node1", 1)
+    assert r0["world"] == r1["world"] == 2
+    assert_close(r0["state"], r1["state"], exact=True)
+    assert_close(r0["state"], single["state"])
+
+
+def test_torchrun_restart_resumes_from_the_last_checkpoint(tmp_path):
+    clean = run(tmp_path, "clean", MODE="ddp", DEVICES="2")
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    env = env_for(tmp_path, "elastic", MODE="torchrun", DEVICES="2", FAIL_RANK="1", FAIL_STEP="5", FAIL_ONCE="1")
+    proc = torchrun(["--standalone", "--nproc-per-node=2", "--max-restarts=1"], env)
+    out = proc.communicate(timeout=180)[0]
+    assert proc.returncode == 0, out[-3000:]
+    assert "planted failure on rank 1 at step 5" in out
+    assert "torchrun restarted this run; resuming from" in out and "last.ckpt" in out
+    got = load(tmp_path, "elastic", 0)
+    assert got["global_step"] == 12
+    assert_close(got["state"], load(tmp_path, "clean", 0)["state"], exact=True)
+
+
+# ------------------------------------------------------------------------------------------ in-process
+class SpawnModel(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.layer = nn.Linear(4, 1)
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        loss = self.layer(x).pow(2).mean()
+        self.log("loss", loss, sync_dist=True)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_ddp_spawn_brings_rank_zero_weights_back(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    loader = DataLoader(TensorDataset(torch.randn(16, 4, generator=g)), batch_size=4)
+    model = SpawnModel()
+    before = model.layer.weight.detach().clone()
+    trainer = pl.Trainer(accelerator="cpu", strategy="ddp_spawn", devices=2, max_epochs=1, logger=False,
+                         enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
+                         default_root_dir=str(tmp_path))
+    trainer.fit(model, loader)
+    assert trainer.global_step == 2  # 16 samples, 2 processes x batch 4
+    assert not torch.equal(model.layer.weight, before)
+    assert "loss" in trainer.callback_metrics
+
+
+def test_world_size_mismatch_with_the_launcher_is_a_clear_error(monkeypatch):
+    for k, v in dict(TORCHELASTIC_RUN_ID="x", RANK="0", LOCAL_RANK="0", WORLD_SIZE="4", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT="29555", GROUP_RANK="0").items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(MisconfigurationException, match=r"devices=2 x num_nodes=1 = 2 processes.*started 4"):
+        pl.Trainer(accelerator="cpu", strategy="ddp", devices=2)
+
+
+def test_unknown_strategy_suggests_the_nearest(tmp_path):
+    with pytest.raises(MisconfigurationException, match="Did you mean 'ddp_spawn'"):
+        pl.Trainer(strategy="ddp_spwan")
