@@ -4,6 +4,7 @@ torch.distributed does the communication (gloo on CPU, NCCL on GPUs); this strat
 processes (or joins the ones torchrun / SLURM started), wires the process group, wraps the module in
 DistributedDataParallel and answers the collectives the loop and callbacks ask for.
 """
+import os
 from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
@@ -94,10 +95,17 @@ class DDPStrategy(Strategy):
             return
         backend = self.process_group_backend or ("nccl" if self.root_device.type == "cuda" else "gloo")
         env = self.cluster_environment
-        # under torchrun, env:// joins the agent's store (namespaced per restart attempt)
-        init_method = "env://" if isinstance(env, TorchElasticEnvironment) else f"tcp://{env.main_address}:{env.main_port}"
-        dist.init_process_group(backend, init_method=init_method, rank=self.global_rank, world_size=self.world_size,
-                                timeout=self.timeout)
+        if isinstance(env, TorchElasticEnvironment):
+            # torchrun's agent keeps one store across restarts: a per-attempt prefix keeps the addresses
+            # a failed attempt published from being read by the next one
+            agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == str(True)
+            store = dist.TCPStore(env.main_address, env.main_port, self.world_size,
+                                  is_master=not agent and self.global_rank == 0, timeout=self.timeout, multi_tenant=not agent)
+            store = dist.PrefixStore(f"/runtime/attempt_{env.restart_count()}", store)
+            dist.init_process_group(backend, store=store, rank=self.global_rank, world_size=self.world_size, timeout=self.timeout)
+        else:
+            dist.init_process_group(backend, init_method=f"tcp://{env.main_address}:{env.main_port}", rank=self.global_rank,
+                                    world_size=self.world_size, timeout=self.timeout)
         self._owns_group = True
 
     def setup(self, trainer) -> None:
