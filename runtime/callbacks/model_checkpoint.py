@@ -194,6 +194,8 @@ class ModelCheckpoint(Checkpoint):
         self._last_time_checked = time.monotonic()
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._every_n_train_steps < 1 and not self._train_time_interval:
+            return  # saving by steps and by time are both off: nothing to check on this hot path
         if self._should_skip_saving_checkpoint(trainer):
             return
         skip_batch = self._every_n_train_steps < 1 or (trainer.global_step % self._every_n_train_steps != 0)

@@ -959,6 +959,8 @@ class Trainer:
                 )
             hparams.update(dm.hparams_initial)
         for lg in self.loggers:
+            if self.is_global_zero:  # create the writer and its folder now, not at the first write inside the loop
+                getattr(lg, "experiment", None)
             if hparams:
                 lg.log_hyperparams(hparams)
             lg.log_graph(model)
