@@ -1,11 +1,11 @@
 """Timer: measure time spent in training, validation and test, and stop training after a duration."""
 import logging
-import re
 import time
 from datetime import timedelta
 from typing import Any
 
 from runtime.callbacks.callback import Callback
+from runtime.utilities.duration import parse_duration
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_info
 
@@ -25,25 +25,7 @@ def _stage(stage: Any) -> str:
 
 
 def _parse_duration(duration: Any) -> float | None:
-    if duration is None:
-        return None
-    if isinstance(duration, timedelta):
-        return duration.total_seconds()
-    if isinstance(duration, dict):
-        try:
-            return timedelta(**duration).total_seconds()
-        except TypeError as err:
-            raise MisconfigurationException(f"Timer(duration={duration!r}): use keys days, hours, minutes, seconds ({err}).") from None
-    if isinstance(duration, str):
-        m = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", duration.strip())
-        if not m:
-            raise MisconfigurationException(
-                f"`Timer(duration={duration!r})` is not a valid duration. Expected a string in the format DD:HH:MM:SS, "
-                'e.g. "00:12:00:00" for 12 hours.'
-            )
-        d, h, mi, s = (int(g) for g in m.groups())
-        return timedelta(days=d, hours=h, minutes=mi, seconds=s).total_seconds()
-    raise MisconfigurationException(f"Timer(duration={duration!r}) must be a 'DD:HH:MM:SS' string, a timedelta, or a dict.")
+    return parse_duration(duration, "Timer(duration)")
 
 
 class Timer(Callback):

@@ -137,21 +137,10 @@ class HookDispatcher:
 
     def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Callbacks first, then the module: Lightning's order for hooks both define."""
-        if self._callbacks.get((name, None)) is None or name not in self._modules:
+        overriding = self._callbacks.get((name, None))
+        if overriding is None or overriding:  # unknown yet, or some callback overrides it
             self.callbacks(name, *args, **kwargs)
-            return self.module(name, *args, **kwargs)
-        # the per-step path: both lookups are cached, so skip straight to what overrides the hook
-        if self._callbacks[(name, None)]:
-            self.callbacks(name, *args, **kwargs)
-        fn = self._modules[name]
-        if fn is None:
-            return None
-        prev = self.current_fx
-        self.current_fx = name
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            self.current_fx = prev
+        return self.module(name, *args, **kwargs)
 
 
 def _is_monitoring(callback: Callback) -> bool:

@@ -1,7 +1,6 @@
 """The Trainer: resolves its flags once, attaches the module, and runs the loops in ``loops.py``."""
 import inspect
 import os
-import re
 import time
 from contextlib import nullcontext
 from datetime import timedelta
@@ -25,6 +24,7 @@ from runtime.trainer.call import HookDispatcher, is_overridden
 from runtime.trainer.logging import LOG_RULES, Results
 from runtime.trainer.progress import Progress
 from runtime.trainer.states import RunningStage, TrainerFn, TrainerState, TrainerStatus
+from runtime.utilities.duration import parse_duration
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_warn
 from runtime.utilities.suggest import invalid_choice, nearest
@@ -181,7 +181,7 @@ class Trainer:
         if max_epochs is None:
             max_epochs = 1000 if max_steps == -1 and max_time is None else -1
         self.max_epochs, self.min_epochs, self.max_steps, self.min_steps = max_epochs, min_epochs, max_steps, min_steps
-        self.max_time = _parse_max_time(max_time)
+        self.max_time = parse_duration(max_time, "max_time")
         self.val_check_interval = 1.0 if val_check_interval is None else val_check_interval
         self.check_val_every_n_epoch = check_val_every_n_epoch
         self.num_sanity_val_steps = 2 if num_sanity_val_steps is None else num_sanity_val_steps
@@ -1028,25 +1028,6 @@ def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> N
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise MisconfigurationException(f"{name}={value!r} must be an integer >= {minimum}.")
-
-
-def _parse_max_time(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        try:
-            return timedelta(**value).total_seconds()
-        except TypeError as err:
-            raise MisconfigurationException(f"max_time={value!r}: use keys days, hours, minutes, seconds ({err}).") from None
-    if isinstance(value, str):
-        m = re.fullmatch(r"(\d+):(\d{1,2}):(\d{1,2}):(\d{1,2})", value.strip())
-        if not m:
-            raise MisconfigurationException(f'max_time={value!r} must look like "DD:HH:MM:SS", e.g. "00:12:00:00" for 12 hours.')
-        d, h, mi, s = (int(g) for g in m.groups())
-        return timedelta(days=d, hours=h, minutes=mi, seconds=s).total_seconds()
-    raise MisconfigurationException(f"max_time={value!r} must be a 'DD:HH:MM:SS' string, a timedelta or a dict.")
 
 
 def _print_results(results: list[dict[str, float]], stage: str) -> None:
