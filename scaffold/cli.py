@@ -118,6 +118,30 @@ def new_command(
     typer.echo(f"  cd {path.name} && python train.py fit")
 
 
+@app.command("refactor")
+def refactor_command(
+    script: str = typer.Argument(..., metavar="SCRIPT.py", help="The PyTorch training script to turn into a project."),
+    script_args: Optional[List[str]] = typer.Argument(None, metavar="[-- SCRIPT_ARGS...]",
+                                                      help="The script's own arguments, after `--`: they become the config."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="The project folder (default: ./NAME)."),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Project name (default: from the script's file name)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Write over an existing non-empty project folder."),
+    verify: bool = typer.Option(False, "--verify", help="Run the script and the project a few steps on the CPU; compare losses."),
+) -> int:
+    """Turn a raw PyTorch training script into a project: `scaffold refactor train.py -o my-project -- --lr 0.1`."""
+    from scaffold.refactor import refactor_script
+
+    result = refactor_script(script, output=output, name=name, force=force, verify=verify, script_args=script_args or [])
+    typer.echo(result.report)
+    typer.echo(f"Created {result.path} ({result.mode} optimization; {result.unplaced} statement(s) not placed, see REFACTOR.md)")
+    typer.echo(f"  cd {result.path.name} && python train.py fit")
+    if result.verify is not None:
+        typer.echo("")
+        typer.echo(result.verify.text)
+        return 0 if result.verify.match else 1
+    return 0
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` and return the exit code; the one place errors become exit codes."""
     import click

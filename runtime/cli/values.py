@@ -154,7 +154,9 @@ def convert(value: Any, ann: Any, raw: str | None = None) -> Any:
 
 def _convert_union(value: Any, members: tuple, raw: str | None) -> Any:
     # None first (so "null" is None), str last (so "3" is 3 when both fit)
-    ordered = sorted(members, key=lambda m: 0 if m is NoneType else 2 if m is str else 1)
+    # a value whose own type is a member keeps it: `seed_everything: 1` under `bool | int` is the int 1, not True
+    exact = [m for m in members if isinstance(m, type) and type(value) is m]
+    ordered = exact + sorted((m for m in members if m not in exact), key=lambda m: 0 if m is NoneType else 2 if m is str else 1)
     hard: ConversionError | None = None
     for member in ordered:
         try:

@@ -65,6 +65,7 @@ class Analysis:
     argparse: ArgparseInfo | None = None
     consumed_functions: set[str] = field(default_factory=set)
     main_call: list[ast.stmt] = field(default_factory=list)  # `if __name__ == "__main__": main()` and friends
+    driver_bindings: dict[str, ast.expr] = field(default_factory=dict)  # the driver's parameters -> its caller's arguments
 
 
 def _has_backward(node: ast.AST) -> bool:
@@ -234,8 +235,39 @@ def analyze(script: Script) -> Analysis:
         setup = [s for s in module_driver if s.lineno < top.lineno]
         after = [s for s in module_driver if s.lineno > top.end_lineno]
 
-    info = Analysis(script, definitions, driver, [Chunk(s) for s in setup], epoch_loop,
-                    [Chunk(s) for s in epoch_pre], train, [Chunk(s) for s in epoch_post], [Chunk(s) for s in after])
+    # a driver with parameters (`def fit(model, loader, optimizer, epochs)`) called from `main()`: main's statements
+    # around the call are the set-up and the end, and the driver's parameters are bound to main's arguments
+    outer_setup: list[ast.stmt] = []
+    outer_after: list[ast.stmt] = []
+    bound: dict[str, ast.expr] = {}
+    if driver is not None and (driver.args.args or driver.args.posonlyargs or driver.args.kwonlyargs):
+        for caller in [f for f in functions.values() if f is not driver] + [None]:
+            cbody = _body_of(caller or tree)
+            hits = [(st, c) for st, c in _calls_to(driver.name, cbody) if st in cbody]
+            if hits:
+                stmt, call = hits[0]
+                i = cbody.index(stmt)
+                outer_setup, outer_after = cbody[:i], cbody[i + 1:]
+                bound = _bind(driver, call)
+                if caller is not None:
+                    consumed.add(caller.name)
+                    calls_caller = [s for s in module_driver if any(dotted(c.func) == caller.name for c in calls_in(s))]
+                    main_call = calls_caller
+                    outer_setup = [s for s in module_driver if s not in calls_caller] + outer_setup
+                else:
+                    main_call, outer_setup = [stmt], [s for s in outer_setup if s in module_driver]
+                    outer_after = [s for s in outer_after if s in module_driver]
+                setup = [s for s in setup if s not in module_driver]
+                break
+        if bound:
+            train.bindings = {**bound, **{k: (bound[v.id] if isinstance(v, ast.Name) and v.id in bound else v)
+                                          for k, v in train.bindings.items()}}
+            for c in train.pre + train.post:
+                c.bindings = train.bindings
+    info = Analysis(script, definitions, driver, [Chunk(s) for s in outer_setup] + [Chunk(s, bound) for s in setup], epoch_loop,
+                    [Chunk(s, bound) for s in epoch_pre], train, [Chunk(s, bound) for s in epoch_post],
+                    [Chunk(s, bound) for s in after] + [Chunk(s) for s in outer_after])
+    info.driver_bindings = bound
     info.val, info.epoch_post = _find_eval(info.epoch_post, functions, consumed, train)
     info.test, info.after = _find_eval(info.after, functions, consumed, train)
     if info.test is not None and info.test.fn is None:

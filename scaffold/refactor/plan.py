@@ -72,7 +72,8 @@ class Plan:
 
 
 def _leaf(call: ast.Call) -> str:
-    return dotted(call.func).split(".")[-1]
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
 
 
 def _top_call(stmt: ast.stmt) -> ast.Call | None:
@@ -178,6 +179,9 @@ def static_value(plan: Plan, node: ast.expr) -> Any:
     env.update(plan.constants)
     if plan.args_name:
         env[plan.args_name] = argparse.Namespace(**plan.args)
+    for param, expr in plan.analysis.driver_bindings.items():
+        with contextlib.suppress(Exception):
+            env.setdefault(param, static_value(plan, expr))
     names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     if not names <= set(env):
         raise ValueError(f"depends on {', '.join(sorted(names - set(env)))}")
@@ -217,13 +221,12 @@ def _classify_setup(plan: Plan) -> None:
     data_seed_names = set()
     for it in loop_iters:
         data_seed_names |= {n.id for n in ast.walk(it) if isinstance(n, ast.Name)}
-    for loop in (info.train, info.val, info.test):
-        if loop is not None:
-            for expr in loop.bindings.values():
-                if any(isinstance(n, ast.Name) and n.id in data_seed_names for n in [expr]):
-                    pass
-            data_seed_names |= {e.id for k, e in loop.bindings.items() if isinstance(e, ast.Name) and k in data_seed_names}
+    for bindings in [info.driver_bindings] + [loop.bindings for loop in (info.train, info.val, info.test) if loop is not None]:
+        data_seed_names |= {e.id for k, e in bindings.items() if isinstance(e, ast.Name) and k in data_seed_names}
 
+    # whatever an optimizer is given the parameters of is a model, wherever its class comes from
+    trained = {dotted(c.func.value) for ch in info.setup for c in calls_in(ch.stmt) if _leaf(c) in OPTIMIZERS
+               for a in c.args[:1] for c2 in [a] for c in calls_in(c2) if isinstance(c.func, ast.Attribute) and c.func.attr == "parameters"}
     for chunk in info.setup:
         s = chunk.stmt
         text = plan.analysis.script.segment(s)
@@ -246,7 +249,7 @@ def _classify_setup(plan: Plan) -> None:
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _leaf(s.value) in ("to", "cuda") and \
                 dotted(s.value.func).split(".")[0] in plan.model_names:
             kind = "device"
-        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and _is_model_ctor(plan, s.value):
+        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and (_is_model_ctor(plan, s.value) or (set(names) & trained and calls_in(s))):
             kind = "model"
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _leaf(s.value) == "save":
             kind = "save"
@@ -355,7 +358,6 @@ def _mode(plan: Plan) -> None:
                       else f"{len(plan.optimizers)} optimizers ({', '.join(plan.optimizers)})")
     if len(backward) != 1:
         return manual(f"{len(backward)} backward() calls per batch")
-    opt = plan.optimizers[0]
     steps = [c for c in calls_in(info.train.loop) if _is_step(plan, c)]
     if len(steps) != 1:
         return manual(f"{len(steps)} optimizer steps per batch")
@@ -403,7 +405,6 @@ def _mode(plan: Plan) -> None:
            if not (_top_call(s) is not None and _leaf(_top_call(s)).startswith("clip_grad"))):
         return manual("the batch loop reads or writes .grad by hand")
     plan.loss = target
-    del opt
 
 
 def _is_step(plan: Plan, call: ast.Call) -> bool:

@@ -49,3 +49,12 @@ def test_type_names():
     assert type_name(Optional[int]) == "int | None"
     assert type_name(list[tuple[int, ...]]) == "list[tuple[int, ...]]"
     assert type_name(Literal["a", 1]) == "Literal['a', 1]"
+
+
+def test_an_int_under_bool_or_int_stays_an_int():
+    from runtime.cli.values import convert
+
+    assert convert(0, bool | int) == 0 and type(convert(0, bool | int)) is int
+    assert convert(1, bool | int) == 1 and type(convert(1, bool | int)) is int
+    assert convert(True, bool | int) is True
+    assert convert("true", bool | int) is True

@@ -1,0 +1,598 @@
+"""The project's files as text: models.py (the script's own classes and functions, verbatim), module.py (the
+LightningModule), datamodule.py, train.py, configs/default.yaml, REFACTOR.md.
+
+Code moved into a method reads the names it needs from where they now live, in a few lines at the top of the
+method (``model = self.model``, ``args = self.hparams``, ``train_loader = self.trainer.datamodule.train_loader``),
+so the script's own lines stay as they were written. Names a method changes that another method reads
+(state carried across batches, accumulators, a decayed learning rate) are written back to ``self``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+
+from scaffold.refactor.analyze import Chunk, LoopInfo
+from scaffold.refactor.plan import Plan, flatten_autocast
+from scaffold.refactor.render import Renderer, indent
+from scaffold.refactor.source import BUILTINS, dotted, free_names, stored_names
+
+
+@dataclass
+class Piece:
+    node: ast.stmt  # the script's statement
+    text: str  # dedented source, as rewritten
+    bindings: dict = field(default_factory=dict)
+
+    @property
+    def parsed(self) -> list[ast.stmt]:
+        """The rewritten text as a tree: names are followed in what is emitted, not in what was removed."""
+        try:
+            return ast.parse(self.text).body
+        except SyntaxError:
+            return [self.node]
+
+
+@dataclass
+class Method:
+    name: str
+    signature: str
+    pieces: list[Piece]
+    side: str = "module"  # or "data"
+    head: list[str] = field(default_factory=list)  # lines before the prelude
+    tail: list[str] = field(default_factory=list)  # lines after the pieces (before the state write-back)
+    ret: str | None = None
+    ret_node: ast.AST | None = None
+    docstring: str | None = None
+
+
+def _synthetic(text: str) -> Piece:
+    return Piece(ast.parse(text).body[0], text)
+
+
+def _reserved(cls_name: str) -> set[str]:
+    import runtime as pl
+
+    return set(dir(getattr(pl, cls_name))) | {"hparams", "trainer", "model", "datamodule"} - {"model"}
+
+
+class Emitter:
+    def __init__(self, plan: Plan, package: str, class_prefix: str) -> None:
+        self.plan = plan
+        self.info = plan.analysis
+        self.script = self.info.script
+        self.r = Renderer(plan)
+        self.package = package
+        self.module_class = f"{class_prefix}Module"
+        self.data_class = f"{class_prefix}DataModule"
+        self.placed: list[tuple[str, str]] = []  # (lines, where) for the report
+        self.unresolved: dict[str, list[int]] = {}
+        self.defined = {n for d in self.info.definitions for n in stored_names([d])}
+        self._reserved_module = _reserved("LightningModule") - {"model"}
+        self._reserved_data = _reserved("LightningDataModule")
+
+    # ------------------------------------------------------------------------------------------ pieces
+    def pieces(self, chunks: list[Chunk], stage: str, where: str) -> list[Piece]:
+        out = []
+        for c in chunks:
+            text = self.r.statement(c.stmt, stage)
+            if text is None:
+                continue
+            parsed = ast.parse(text).body if _parses(text) else []
+            if len(parsed) == 1 and isinstance(parsed[0], ast.Assign) and len(parsed[0].targets) == 1 and \
+                    ast.dump(parsed[0].targets[0]).replace("Store", "Load") == ast.dump(parsed[0].value):
+                continue  # `x, y = x, y`: what is left of `x, y = x.to(device), y.to(device)`
+            out.append(Piece(c.stmt, text, c.bindings))
+            self._placed(c.stmt, where)
+        return out
+
+    def _placed(self, node: ast.AST, where: str) -> None:
+        a, b = self.script.first_line(node) if isinstance(node, ast.stmt) else node.lineno, node.end_lineno
+        self.placed.append((f"{a}" if a == b else f"{a}-{b}", where))
+
+    # ------------------------------------------------------------------------------------------ sections
+    def build(self) -> dict[str, str]:
+        plan, info = self.plan, self.info
+        kinds = plan.kinds
+        setup_of = {k: [c for c in info.setup if kinds.get(id(c.stmt)) in k] for k in (("model", "module"), ("data",), ("optimizer", "scheduler"))}
+        for c in info.setup:
+            kind = kinds.get(id(c.stmt))
+            what = {"args": "the script's options became the config's model/data sections (configs/default.yaml)",
+                    "seed": f"seeding became `seed_everything: {plan.seed}` in the config",
+                    "device": "device bookkeeping removed: the trainer's `accelerator` chooses the device",
+                    "amp": f"the GradScaler became `precision: {plan.precision}` in the config",
+                    "logger": "the SummaryWriter became the trainer's TensorBoard logger (`self.log`)",
+                    "save": "`torch.save` replaced by the trainer's checkpoints"}.get(kind)
+            if what:
+                plan.note(c.stmt, what)
+        module: list[Method] = []
+        data: list[Method] = []
+        init_where = "configure_model" if plan.configure_model else "__init__"
+        model_pieces = self.pieces(setup_of[("model", "module")], "init", f"module.py {init_where}")
+        data_pieces = self.pieces(setup_of[("data",)], "data", "datamodule.py setup")
+        opt_pieces = self.pieces(setup_of[("optimizer", "scheduler")], "optim", "module.py configure_optimizers")
+
+        init = Method("__init__", "self", [], head=["super().__init__()", "self.save_hyperparameters()"])
+        if plan.mode == "manual":
+            init.head.append("self.automatic_optimization = False")
+        module.append(init)
+        if plan.configure_model:
+            init.head.append("self._configured = False")
+            module.append(Method("configure_model", "self", model_pieces,
+                                 head=["if self._configured:", "    return", "self._configured = True"],
+                                 docstring="The script's model set-up; it runs after the datamodule's setup, in the script's order."))
+        else:
+            init.pieces = model_pieces
+        models = [n for n in plan.model_names if not n.lower().endswith(("loss", "criterion", "loss_fn"))]
+        if len(models) == 1:
+            module.append(Method("forward", "self, *args, **kwargs", [], ret=f"self.{self.attr(models[0])}(*args, **kwargs)"))
+
+        module.append(self._training_step())
+        train = info.train
+        pre_p = self._epoch_pieces(info.epoch_pre, "epoch", "on_train_epoch_start") + self._epoch_pieces(train.pre, "epoch", "on_train_epoch_start")
+        if pre_p:
+            module.append(Method("on_train_epoch_start", "self", pre_p))
+        post_p = self._epoch_pieces(train.post, "epoch", "on_train_epoch_end") + self._epoch_pieces(info.epoch_post, "epoch", "on_train_epoch_end")
+        if post_p:
+            module.append(Method("on_train_epoch_end", "self", post_p))
+        for stage, loop in (("validation", info.val), ("test", info.test)):
+            if loop is not None:
+                module.extend(self._eval(stage, loop))
+        after = self._epoch_pieces(info.after, "after", "on_train_end")
+        if after:
+            module.append(Method("on_train_end", "self", after))
+        module.append(self._configure_optimizers(opt_pieces))
+
+        dinit = Method("__init__", "self", [], side="data", head=["super().__init__()", "self.save_hyperparameters()", "self._ready = False"])
+        setup = Method("setup", "self, stage: str", data_pieces, side="data", head=["if self._ready:", "    return", "self._ready = True"],
+                       docstring="The script's data set-up, run once.")
+        data += [dinit, setup]
+        for hook, loop in (("train_dataloader", info.train), ("val_dataloader", info.val), ("test_dataloader", info.test)):
+            if loop is not None:
+                data.append(self._loader(hook, loop))
+        self._resolve(module, data)
+        return {"module": self._module_file(module), "data": self._data_file(data), "models": self._models_file()}
+
+    def _epoch_pieces(self, chunks: list[Chunk], stage: str, where: str) -> list[Piece]:
+        keep = []
+        for c in chunks:
+            loops_exit = [n for n in ast.walk(c.stmt) if isinstance(n, (ast.Break, ast.Continue, ast.Return))]
+            if loops_exit and not isinstance(c.stmt, ast.Return):
+                self.plan.unplaced.append((c, "it leaves the epoch loop early (break/continue/return); stop training with a "
+                                              "callback such as EarlyStopping instead"))
+                continue
+            keep.append(c)
+        return self.pieces(keep, stage, f"module.py {where}")
+
+    def _batch_unpack(self, loop: ast.For) -> tuple[list[Piece], int]:
+        target, start = loop.target, 0
+        out = []
+        it = loop.iter
+        if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            idx, target = target.elts
+            if it.args[1:] or it.keywords:
+                start_node = (it.args[1:] or [k.value for k in it.keywords if k.arg == "start"])[0]
+                start = self.r.expr(start_node, "train")
+            idx_text = self.script.segment(idx)
+            if idx_text != "batch_idx":
+                out.append(_synthetic(f"{idx_text} = batch_idx" + (f" + {start}" if start not in (0, "0") else "")))
+        t = self.script.segment(target)
+        if t != "batch":
+            out.insert(0, _synthetic(f"{t} = batch"))  # first: the index may be named `batch` (word_language_model)
+        return out, start
+
+    def _training_step(self) -> Method:
+        plan, info, r = self.plan, self.info, self.r
+        loop = info.train.loop
+        unpack, _ = self._batch_unpack(loop)
+        for p in unpack:
+            p.bindings = info.train.bindings
+        body = plan.train_body
+        m = Method("training_step", "self, batch, batch_idx", list(unpack))
+        where = "module.py training_step"
+        if plan.closure is not None and plan.mode == "automatic":
+            i = body.index(plan.closure)
+            step_i = next(j for j, s in enumerate(body) if j > i and plan.closure.name in {n.id for n in ast.walk(s) if isinstance(n, ast.Name)})
+            m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body[:i]], "train", where)
+            inner = flatten_autocast(plan.closure.body)
+            m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in inner[:-1]], "closure", where)
+            self.plan.note(plan.closure, f"the closure's body became training_step; `{self.script.segment(body[step_i])}` "
+                                         "became the trainer's optimizer step (it passes the same closure to LBFGS)")
+            for s in body[step_i + 1:]:
+                plan.unplaced.append((Chunk(s, info.train.bindings), "it runs after the closure-based optimizer step"))
+            m.ret_node = plan.loss
+        else:
+            m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body], "train", where)
+            if plan.mode == "automatic":
+                m.ret_node = plan.loss
+        if plan.mode == "manual" and not plan.optimizers:
+            m.tail.append("self.optimizers().step()  # no update (the lines above did it): it counts the step for max_steps and checkpoints")
+        if m.ret_node is not None:
+            loss = r.expr(m.ret_node, "train")
+            if not r.logged:
+                m.tail.append(f'self.log("train_loss", {loss}, prog_bar=True)')
+            m.ret = loss
+        self._placed(loop, where)
+        return m
+
+    def _eval(self, stage: str, loop: LoopInfo) -> list[Method]:
+        out = []
+        prefix = "val" if stage == "validation" else "test"
+        pre = self.pieces(loop.pre, "eval", f"module.py on_{stage}_epoch_start")
+        if pre:
+            out.append(Method(f"on_{stage}_epoch_start", "self", pre))
+        unpack, _ = self._batch_unpack(loop.loop)
+        for p in unpack:
+            p.bindings = loop.bindings
+        step = Method(f"{stage}_step", "self, batch, batch_idx", unpack + self.pieces(
+            [Chunk(s, loop.bindings) for s in flatten_autocast(loop.loop.body)], "eval", f"module.py {stage}_step"))
+        self._placed(loop.loop, f"module.py {stage}_step")
+        out.append(step)
+        post = []
+        result = loop.result or f"{prefix}_result"
+        for c in loop.post:
+            if isinstance(c.stmt, ast.Return) and c.stmt.value is not None:
+                piece = _synthetic(f"{result} = {self.r.expr(c.stmt.value, 'eval')}")
+                piece.bindings = loop.bindings
+                post.append(piece)
+                self._placed(c.stmt, f"module.py on_{stage}_epoch_end")
+            elif not isinstance(c.stmt, ast.Return):
+                post += self.pieces([c], "eval", f"module.py on_{stage}_epoch_end")
+        logged = []
+        for c in loop.pre:
+            if isinstance(c.stmt, (ast.Assign, ast.AugAssign)) and isinstance(getattr(c.stmt, "value", None), ast.Constant) and \
+                    isinstance(c.stmt.value.value, (int, float)):
+                logged += stored_names([c.stmt])
+        for p in post:
+            logged += stored_names([n for n in p.parsed if isinstance(n, (ast.Assign, ast.AugAssign))])
+        tail = []
+        for name in dict.fromkeys(logged):
+            key = name if name.startswith(prefix) else f"{prefix}_{name}"
+            tail.append(f'self.log("{key}", float({name}))')
+        if post or tail:
+            out.append(Method(f"on_{stage}_epoch_end", "self", post, tail=tail))
+        return out
+
+    def _configure_optimizers(self, pieces: list[Piece]) -> Method:
+        plan = self.plan
+        m = Method("configure_optimizers", "self", pieces)
+        opts, scheds = plan.optimizers, plan.schedulers
+        if not opts:
+            m.ret = "_HandUpdate(self.parameters())"
+            m.docstring = "The script updates the weights by hand in training_step; this optimizer only counts the steps."
+        elif not scheds:
+            m.ret = opts[0] if len(opts) == 1 else f"[{', '.join(opts)}]"
+        else:
+            items = ", ".join('{"scheduler": %s, "interval": "epoch"}' % s for s in scheds)
+            m.ret = f"[{', '.join(opts)}], [{items}]"
+        return m
+
+    def _loader(self, hook: str, loop: LoopInfo) -> Method:
+        it = loop.loop.iter
+        if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and it.args:
+            it = it.args[0]
+        m = Method(hook, "self", [], side="data", ret=self.r.expr(it, "data"), ret_node=it)
+        m.pieces = []
+        m.bindings = loop.bindings  # type: ignore[attr-defined]
+        return m
+
+    # ------------------------------------------------------------------------------------------ names
+    def attr(self, name: str, side: str = "module") -> str:
+        reserved = self._reserved_module if side == "module" else self._reserved_data
+        return f"{name}_" if name in reserved else name
+
+    def _resolve(self, module: list[Method], data: list[Method]) -> None:
+        plan = self.plan
+        def nodes(m: Method) -> list[ast.AST]:
+            out = [n for p in m.pieces for n in p.parsed]
+            if m.ret_node is not None:
+                out.append(ast.Expr(m.ret_node))
+            for line in m.tail:
+                out.append(ast.parse(line).body[0])
+            return out
+
+        self._free = {id(m): free_names(nodes(m)) for m in module + data}
+        self._stored = {id(m): stored_names([n for p in m.pieces for n in p.parsed]) for m in module + data}
+        special = {plan.args_name, plan.epoch_var} | plan.device_names | set(plan.optimizers) | set(plan.schedulers)
+        special.discard(None)
+        data_setup = data[1]
+        self.data_attrs = [n for n in self._stored[id(data_setup)] if n not in special]
+        used_anywhere = set().union(*[set(self._free[id(m)]) for m in module + data])
+        self.module_state = []
+        for m in module:
+            for n in self._stored[id(m)]:
+                if n in special or n in self.data_attrs:
+                    continue
+                if any(n in self._free[id(k)] for k in module if k is not m) or (n in self._free[id(m)] and m.name.startswith(("training", "validation", "test", "on_"))):
+                    if n not in self.module_state:
+                        self.module_state.append(n)
+                elif m.name in ("__init__", "configure_model") and n in used_anywhere:
+                    self.module_state.append(n)
+        self._module_methods, self._data_methods = module, data
+
+    def prelude(self, m: Method) -> list[str]:
+        lines: list[str] = []
+        done: set[str] = set()
+        bindings = {}
+        for p in m.pieces:
+            bindings.update(p.bindings)
+        bindings.update(getattr(m, "bindings", {}) or {})
+
+        def resolve(name: str, binding_ok: bool = True) -> None:
+            if name in done:
+                return
+            done.add(name)
+            if binding_ok and name in bindings:
+                expr = bindings[name]
+                if isinstance(expr, ast.Name):
+                    value = self._access(expr.id, m)
+                    if value is None:
+                        self._unresolved(expr.id, expr)
+                        return
+                    lines.append(f"{name} = {value}")
+                    return
+                for sub in free_names([ast.Expr(expr)]):
+                    resolve(sub, binding_ok=False)
+                lines.append(f"{name} = {self.r.expr(expr, 'data' if m.side == 'data' else 'train')}")
+                return
+            if name in self.defined or name in BUILTINS or name == "self":
+                return
+            if name in ("batch", "batch_idx") and m.signature.startswith("self, batch, batch_idx"):
+                return  # the step's own parameters
+            value = self._access(name, m)
+            if value is None:
+                first = next((n for p in m.pieces for n in ast.walk(p.node) if isinstance(n, ast.Name) and n.id == name), None)
+                self._unresolved(name, first)
+                return
+            lines.append(f"{name} = {value}")
+
+        for name in self._free[id(m)]:
+            resolve(name)
+        return lines
+
+    def _access(self, name: str, m: Method) -> str | None:
+        plan = self.plan
+        module_side = m.side == "module"
+        if name == plan.args_name:
+            return "self.hparams"
+        if name == plan.epoch_var and module_side:
+            return "self.current_epoch" + (f" + {plan.epoch_start}" if plan.epoch_start else "")
+        if name in plan.device_names:
+            return "self.device" if module_side else 'torch.device("cpu")'
+        if name in plan.optimizers and module_side:
+            i = plan.optimizers.index(name)
+            return "self.optimizers()" if len(plan.optimizers) == 1 else f"self.optimizers()[{i}]"
+        if name in plan.schedulers and module_side:
+            i = plan.schedulers.index(name)
+            return "self.lr_schedulers()" if len(plan.schedulers) == 1 else f"self.lr_schedulers()[{i}]"
+        if module_side and name in self.module_state:
+            return f"self.{self.attr(name)}"
+        if name in self.data_attrs:
+            return f"self.trainer.datamodule.{self.attr(name, 'data')}" if module_side else f"self.{self.attr(name, 'data')}"
+        return None
+
+    def _unresolved(self, name: str, node) -> None:
+        self.unresolved.setdefault(name, []).append(getattr(node, "lineno", 0))
+
+    def writeback(self, m: Method) -> list[str]:
+        if m.side == "data":
+            if m.name == "setup":
+                return [f"self.{self.attr(n, 'data')} = {n}" for n in self.data_attrs]
+            return []
+        return [f"self.{self.attr(n)} = {n}" for n in self._stored[id(m)] if n in self.module_state]
+
+    # ------------------------------------------------------------------------------------------ files
+    def method_text(self, m: Method) -> str:
+        lines = [f"def {m.name}({m.signature}):"]
+        body: list[str] = []
+        if m.docstring:
+            body.append(f'"""{m.docstring}"""')
+        body += m.head
+        if m.name == "__init__":
+            body += [f"self.{self.attr(n)} = None" for n in self.module_state if self.plan.configure_model and m.side == "module"
+                     and n in self._stored_by("configure_model")]
+        body += self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
+        for p in m.pieces:
+            body.append(p.text)
+        body += m.tail
+        body += self.writeback(m)
+        if m.ret is not None:
+            body.append(f"return {m.ret}")
+        if not _parses("\n".join(body)) or not ast.parse("\n".join(body)).body:
+            body.append("pass")  # only comments are left
+        return lines[0] + "\n" + indent("\n".join(body), 4)
+
+    def _stored_by(self, name: str) -> list[str]:
+        for m in self._module_methods:
+            if m.name == name:
+                return self._stored[id(m)]
+        return []
+
+    def _imports(self) -> str:
+        return "\n".join(self.script.segment(d) for d in self.info.definitions if isinstance(d, (ast.Import, ast.ImportFrom)))
+
+    def _model_imports(self, methods: list[Method]) -> str:
+        used = set()
+        for m in methods:
+            for p in m.pieces:
+                used |= {n.id for n in ast.walk(ast.Module(p.parsed, [])) if isinstance(n, ast.Name)}
+            if m.ret_node is not None:
+                used |= {n.id for n in ast.walk(m.ret_node) if isinstance(n, ast.Name)}
+        import_names = {n for d in self.info.definitions if isinstance(d, (ast.Import, ast.ImportFrom)) for n in stored_names([d])}
+        names = sorted((used & self.defined) - import_names)
+        return f"from {self.package}.models import {', '.join(names)}" if names else ""
+
+    def _module_file(self, methods: list[Method]) -> str:
+        plan = self.plan
+        hp = self._hparams("module")
+        methods[0].signature = "self" + "".join(f", {k}: {t} = {v!r}" for k, (t, v) in hp.items())
+        doc = (f'"""The LightningModule made by `scaffold refactor` from {self.script.path.name}: the training loop\'s body is '
+               f'training_step ({plan.mode} optimization).\n\nSee REFACTOR.md for where each line of the script went."""')
+        imports = self._imports()
+        parts = [doc, imports, None if "import torch\n" in imports + "\n" else "import torch", "import runtime as pl",
+                 self._model_imports(methods), "",
+                 f"class {self.module_class}(pl.LightningModule):",
+                 indent(f'"""Options: {", ".join(hp) or "none"} (configs/default.yaml, section `model`)."""', 4)]
+        for m in methods:
+            parts.append(indent(self.method_text(m), 4) + "\n")
+        if not plan.optimizers:
+            parts.append(_HAND_UPDATE)
+        if plan.unplaced:
+            parts.append(self._unplaced_block())
+        return "\n".join(p for p in parts if p is not None) + "\n"
+
+    def _unplaced_block(self) -> str:
+        out = ["", "# " + "=" * 96,
+               f"# scaffold refactor: NOT PLACED. These lines of {self.script.path.name} could not be mapped onto the",
+               "# LightningModule. They are kept here, commented out, so nothing is lost; see REFACTOR.md.",
+               "# " + "=" * 96]
+        for chunk, why in self.plan.unplaced:
+            a, b = self.script.first_line(chunk.stmt), chunk.stmt.end_lineno
+            out.append(f"# lines {a}-{b}: {why}")
+            col = chunk.stmt.col_offset
+            for line in self.script.lines[a - 1:b]:
+                line = line.rstrip("\n")
+                out.append("#     " + line[min(col, len(line) - len(line.lstrip(" "))):])
+        return "\n".join(out)
+
+    def _data_file(self, methods: list[Method]) -> str:
+        hp = self._hparams("data")
+        methods[0].signature = "self" + "".join(f", {k}: {t} = {v!r}" for k, (t, v) in hp.items())
+        doc = f'"""The LightningDataModule made by `scaffold refactor` from {self.script.path.name}: the script\'s data set-up."""'
+        parts = [doc, self._imports(), "import torch" if "import torch" not in self._imports() else None, "import runtime as pl",
+                 self._model_imports(methods), "",
+                 f"class {self.data_class}(pl.LightningDataModule):",
+                 indent(f'"""Options: {", ".join(hp) or "none"} (configs/default.yaml, section `data`)."""', 4)]
+        for m in methods:
+            parts.append(indent(self.method_text(m), 4) + "\n")
+        return "\n".join(p for p in parts if p is not None) + "\n"
+
+    def _models_file(self) -> str:
+        doc = (f'"""The classes, functions and constants of {self.script.path.name}, kept as they were written '
+               '(moved here by `scaffold refactor`)."""')
+        parts = [doc]
+        previous = None
+        for d in self.info.definitions:
+            if isinstance(d, ast.Expr) and isinstance(d.value, ast.Constant) and d is self.info.script.tree.body[0]:
+                # the script's docstring joins this file's own
+                quoted = str(d.value.value).strip().replace('"""', "'''")
+                parts[0] = parts[0][:-3] + "\n\nThe script's docstring:\n\n" + quoted + '\n"""'
+                previous = d
+                continue
+            first = self.script.first_line(d)
+            text = "".join(self.script.lines[first - 1:d.end_lineno]).rstrip("\n")
+            if previous is not None and previous.end_lineno == first - 1:
+                parts[-1] += "\n" + text  # keep statements that were adjacent together (imports, constants)
+            else:
+                parts.append(text)
+            previous = d
+        return "\n\n".join(parts) + "\n"
+
+    # ------------------------------------------------------------------------------------------ config
+    def _args_used(self, side: str) -> set[str] | None:
+        """Option names read by one side's code; None when the whole namespace is passed around."""
+        plan = self.plan
+        if not plan.args_name:
+            return set()
+        methods = self._module_methods if side == "module" else self._data_methods
+        used: set[str] = set()
+        for m in methods:
+            nodes = [n for p in m.pieces for n in p.parsed] + ([m.ret_node] if m.ret_node is not None else [])
+            bindings = {}
+            for p in m.pieces:
+                bindings.update(p.bindings)
+            bindings.update(getattr(m, "bindings", {}) or {})
+            aliases = {plan.args_name} | {k for k, v in bindings.items() if isinstance(v, ast.Name) and v.id == plan.args_name}
+            aliases -= {k for k in bindings if k == plan.args_name and not (isinstance(bindings[k], ast.Name) and bindings[k].id == plan.args_name)}
+            for expr in bindings.values():
+                nodes.append(expr)
+            for node in nodes:
+                parents = {}
+                for p in ast.walk(node):
+                    for c in ast.iter_child_nodes(p):
+                        parents[c] = p
+                for n in ast.walk(node):
+                    if isinstance(n, ast.Name) and n.id in aliases:
+                        parent = parents.get(n)
+                        if isinstance(parent, ast.Attribute) and parent.value is n:
+                            used.add(parent.attr)
+                        elif not (isinstance(parent, ast.Call) and parent.func is n):
+                            if not (m.name == "__init__"):
+                                return None
+        return used
+
+    def _hparams(self, side: str) -> dict[str, tuple[str, object]]:
+        plan = self.plan
+        used = self._args_used(side)
+        names = list(plan.args) if used is None else [k for k in plan.args if k in used]
+        return {k: (plan.arg_types.get(k, "str"), plan.args[k]) for k in names}
+
+    def config(self) -> str:
+        import yaml
+
+        plan = self.plan
+        trainer: dict = {"max_epochs": plan.max_epochs if plan.max_epochs is not None else 10, "accelerator": "auto", "devices": 1,
+                         "precision": plan.precision}
+        if plan.clip and plan.mode == "automatic":
+            trainer["gradient_clip_val"] = plan.clip[0]
+            trainer["gradient_clip_algorithm"] = plan.clip[1]
+        cfg = {"seed_everything": plan.seed, "trainer": trainer,
+               "model": {k: v for k, (_, v) in self._hparams("module").items()},
+               "data": {k: v for k, (_, v) in self._hparams("data").items()}}
+        head = ("# Made by `scaffold refactor` from the script's options and loop. `python train.py fit` reads it; override any key\n"
+                "# on the command line, e.g. `python train.py fit --trainer.max_epochs=3`.\n")
+        if plan.precision == "16-mixed":
+            head += "# precision 16-mixed (the script's float16 autocast + GradScaler) needs a GPU; on a CPU use bf16-mixed or 32-true.\n"
+        return head + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False)
+
+    def train_py(self) -> str:
+        return (f'"""Train, validate or test: `python train.py fit`, `python train.py fit --help`, `python train.py fit --print_config`."""\n'
+                "from runtime.cli import LightningCLI\n\n"
+                f"from {self.package}.datamodule import {self.data_class}\n"
+                f"from {self.package}.module import {self.module_class}\n\n"
+                'if __name__ == "__main__":\n'
+                f'    LightningCLI({self.module_class}, {self.data_class}, parser_kwargs={{"default_config_files": ["configs/default.yaml"]}})\n')
+
+    def smoke_test(self) -> str:
+        return ('"""The project\'s own test: one fast_dev_run fit through the config runner."""\n'
+                "import subprocess\nimport sys\nfrom pathlib import Path\n\nROOT = Path(__file__).resolve().parents[1]\n\n\n"
+                "def test_fast_dev_run():\n"
+                "    cmd = [sys.executable, \"train.py\", \"fit\", \"--trainer.fast_dev_run=true\", \"--trainer.accelerator=cpu\"]\n"
+                "    if \"16-mixed\" in (ROOT / \"configs\" / \"default.yaml\").read_text() and \"bf16\" not in (ROOT / \"configs\" / \"default.yaml\").read_text():\n"
+                "        cmd.append(\"--trainer.precision=bf16-mixed\")\n"
+                "    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)\n"
+                "    assert proc.returncode == 0, proc.stderr\n")
+
+    def report(self) -> str:
+        from scaffold.refactor.report import report
+
+        return report(self)
+
+    def record(self, name: str, script_args: list[str]) -> str:
+        from scaffold.generate import _scaffold_version
+
+        return json.dumps({"name": name, "package": self.package, "refactored_from": self.script.path.name,
+                           "script_args": list(script_args), "mode": self.plan.mode,
+                           "scaffold_version": _scaffold_version()}, indent=2) + "\n"
+
+
+_HAND_UPDATE = '''
+class _HandUpdate(torch.optim.Optimizer):
+    """An optimizer that changes nothing: the script updates the weights itself. Stepping it after each batch keeps
+    `global_step` counting, so `max_steps`, logging intervals and checkpoints work as with a real optimizer."""
+
+    def __init__(self, params):
+        super().__init__(params, {})
+
+    def step(self, closure=None):
+        return closure() if closure is not None else None
+'''
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+        return True
+    except SyntaxError:
+        return False
