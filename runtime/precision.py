@@ -28,6 +28,7 @@ class Precision:
 
     name = "32-true"
     dtype: torch.dtype | None = None  # parameters and floating inputs are cast to this when set
+    autocasts = False  # whether forward_context() does anything (the step skips it when not)
 
     def __init__(self, device_type: str = "cpu") -> None:
         self.device_type = device_type
@@ -90,6 +91,8 @@ class HalfPrecision(Precision):
 
 class MixedPrecision(Precision):
     """Autocast in the forward pass; with float16, a GradScaler scales the loss and unscales before clipping."""
+
+    autocasts = True
 
     def __init__(self, device_type: str = "cpu", dtype: torch.dtype = torch.bfloat16) -> None:
         super().__init__(device_type)

@@ -141,7 +141,7 @@ class Results:
                 raise MisconfigurationException(f"self.log({name!r}, metric) reduces through the metric itself; drop reduce_fx={reduce_fx!r}.")
             item = _Logged(name, on_step, on_epoch, reduce, bool(prog_bar), True if logger is None else bool(logger), bool(sync_dist))
             self.items[key] = item
-        if _is_metric(value):
+        if not isinstance(value, torch.Tensor) and _is_metric(value):
             item.metric = value
             cached = getattr(value, "_forward_cache", None)
             if item.on_step:
@@ -149,7 +149,7 @@ class Results:
                 item.value = tensor.detach()
                 self._publish_step(trainer, item)
             return
-        tensor = _as_scalar(name, value, fx)
+        tensor = value if type(value) is torch.Tensor and value.ndim == 0 else _as_scalar(name, value, fx)
         if not enable_graph:
             tensor = tensor.detach()
         if item.on_step:

@@ -85,6 +85,8 @@ def run_train_epoch(trainer, loader) -> None:
     epoch_outputs: list = []
 
     hooks("on_train_epoch_start")
+    validates = trainer._val_epoch_due() and trainer._val_enabled()  # decided once per epoch
+    schedulers = automatic and bool(trainer.lr_scheduler_configs)
     for batch_idx, batch, is_last in epoch_batches(trainer, loader):
         trainer._current_batch = batch
         results.batch_size = None
@@ -99,7 +101,7 @@ def run_train_epoch(trainer, loader) -> None:
             outputs = manual_step(trainer, batch, batch_idx)
         if keep_outputs:
             epoch_outputs.append(outputs)
-        if automatic and not accumulating:
+        if schedulers and not accumulating:
             update_lr_schedulers(trainer, "step", plateau=False)
             if is_last:
                 update_lr_schedulers(trainer, "epoch", plateau=False)
@@ -110,21 +112,21 @@ def run_train_epoch(trainer, loader) -> None:
         hooks("on_train_batch_end", outputs, batch, batch_idx)
         if not accumulating:
             trainer._log_step_metrics()
-        if trainer._should_validate(batch_idx, is_last):
+        if validates and trainer._should_validate(batch_idx, is_last):
             if not accumulating:
                 hooks.module("on_validation_model_zero_grad")
             with isolate_rng():  # validating must not change the random streams training draws from
                 run_evaluation(trainer, RunningStage.VALIDATING, trainer._val_loaders(), trainer.num_val_batches)
             trainer.state.stage = RunningStage.TRAINING
             trainer._results = results
-            if automatic and not accumulating:
+            if schedulers and not accumulating:
                 update_lr_schedulers(trainer, "step", plateau=True)
         if not accumulating:
             p.batches_that_stepped += 1
         trainer._pending_step = False
         if trainer._received_signal:
             connector.save_on_preemption(trainer)
-        if trainer._max_time_reached():
+        if trainer.max_time is not None and trainer._max_time_reached():
             trainer.should_stop = True
         if (trainer.max_steps != -1 and p.optimizer_steps >= trainer.max_steps) or (
             trainer.should_stop and trainer._can_stop_early()

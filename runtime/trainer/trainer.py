@@ -801,8 +801,7 @@ class Trainer:
         return n is None or (self.current_epoch + 1) % n == 0
 
     def _should_validate(self, batch_idx: int, is_last: bool) -> bool:
-        if not self._val_epoch_due() or not self._val_enabled():
-            return False
+        """Whether validation runs after this batch (the caller checked ``_val_epoch_due`` and ``_val_enabled``)."""
         vcb = self._val_check_batch
         if vcb == float("inf"):
             return is_last
@@ -815,10 +814,10 @@ class Trainer:
 
     # ================================================================== step helpers (called by the loops)
     def _step(self, name: str, *args: Any) -> Any:
-        with self.strategy.precision_plugin.forward_context():
-            if name == "training_step":
-                return self.strategy.training_step(*args)
-            return self._hooks.module(name, *args)
+        if self.strategy.precision_plugin.autocasts:
+            with self.strategy.precision_plugin.forward_context():
+                return self.strategy.training_step(*args) if name == "training_step" else self._hooks.module(name, *args)
+        return self.strategy.training_step(*args) if name == "training_step" else self._hooks.module(name, *args)
 
     def _batch_hook(self, name: str, *args: Any) -> Any:
         """A batch-transfer hook: the datamodule's when it overrides it, else the module's."""
