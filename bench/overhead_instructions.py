@@ -1,0 +1,42 @@
+"""Trainer overhead in instructions, which a noisy shared machine cannot blur.
+
+The wall-clock ratios of bench/overhead.py swing by ±40% on a shared VM. This counts instructions with
+``valgrind --tool=callgrind`` instead: each configuration (hand-written loop, runtime with logger /
+bar / checkpointing off = A, runtime defaults = B) runs at 100 and at 400 steps of the same tiny-MLP
+work; the difference / 300 is the cost of one steady-state step, setup excluded. The ratio to the
+hand-written loop is the overhead figure. Needs valgrind; takes ~4 minutes per run (runs 2 at a time).
+
+    python bench/overhead_instructions.py
+"""
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def count(mode: str, steps: int) -> int:
+    out = os.path.join(tempfile.mkdtemp(), "cg.out")
+    proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+                           os.path.join(HERE, "overhead_insn_worker.py"), mode, str(steps)],
+                          capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", proc.stderr)
+    if not m:
+        raise RuntimeError(proc.stderr[-2000:])
+    return int(m.group(1))
+
+
+def main() -> None:
+    jobs = [(mode, steps) for mode in ("hand", "A", "B") for steps in (100, 400)]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        counts = dict(zip(jobs, pool.map(lambda j: count(*j), jobs)))
+    per_step = {mode: (counts[(mode, 400)] - counts[(mode, 100)]) / 300 for mode in ("hand", "A", "B")}
+    for mode, value in per_step.items():
+        print(f"{mode:>4}: {value:12,.0f} instructions/step  ratio {value / per_step['hand']:.4f}")
+
+
+if __name__ == "__main__":
+    main()
