@@ -14,13 +14,17 @@ import statistics
 import tempfile
 import time
 
+import os
+import sys
+
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-import runtime as pl
-from runtime.callbacks import ModelCheckpoint
-from runtime.plugins import AsyncCheckpointIO
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
+import runtime as pl  # noqa: E402
+from runtime.callbacks import ModelCheckpoint  # noqa: E402
+from runtime.plugins import AsyncCheckpointIO  # noqa: E402
 
 WIDTH = 2500  # 4 layers of 2500x2500 ≈ 25M parameters ≈ 100 MB
 
