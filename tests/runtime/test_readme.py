@@ -48,3 +48,20 @@ def test_readme_main_job_runs(tmp_path):
     proc = subprocess.run([sys.executable, "train.py", "fit", "--trainer.max_epochs=1", "--trainer.limit_train_batches=3"],
                           cwd=str(tmp_path / "gan-project"), env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def test_readme_command_line_block_runs(tmp_path):
+    """Each line of the README's "Command line" block runs (non-interactively) and succeeds."""
+    text = open(README, encoding="utf-8").read()
+    section = text.split("## Command line", 1)[1]
+    block = section.split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    commands = [c for c in commands if c]
+    assert commands and all(c.startswith("scaffold ") for c in commands)
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    for command in commands:
+        argv = [sys.executable, "-m", "scaffold", *command.split()[1:]]
+        proc = subprocess.run(argv, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, f"{command}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    assert (tmp_path / "mnist-classifier" / "train.py").is_file() and (tmp_path / "my-gan" / ".scaffold.json").is_file()
