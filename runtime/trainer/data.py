@@ -101,15 +101,11 @@ def without_shuffle(loader: Any) -> Any:
     if not isinstance(loader, DataLoader) or not isinstance(loader.sampler, RandomSampler):
         return loader
     rank_zero_warn("overfit_batches replaces the training dataloader's shuffling sampler with a sequential one.")
-    return DataLoader(
-        loader.dataset, batch_size=loader.batch_size, sampler=SequentialSampler(loader.dataset),
-        num_workers=loader.num_workers, collate_fn=loader.collate_fn, pin_memory=loader.pin_memory,
-        drop_last=loader.drop_last, timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
-        persistent_workers=loader.persistent_workers if loader.num_workers > 0 else False,
-    )
+    return _rebuild(loader, SequentialSampler(loader.dataset))
 
 
 def _rebuild(loader: DataLoader, sampler: Any) -> DataLoader:
+    """The same DataLoader (workers, collate, pinning, generator ...) drawing indices from ``sampler``."""
     return DataLoader(
         loader.dataset, batch_size=loader.batch_size, sampler=sampler, num_workers=loader.num_workers,
         collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, drop_last=loader.drop_last, timeout=loader.timeout,

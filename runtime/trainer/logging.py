@@ -208,8 +208,6 @@ class Results:
         return logged
 
     def reset(self) -> None:
-        for item in self.items.values():
-            item.total, item.weight = None, 0.0
         self.items.clear()
         self.step_logged.clear()
 
