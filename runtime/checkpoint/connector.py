@@ -30,18 +30,19 @@ LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so 
 def dump_checkpoint(trainer, weights_only: bool = False) -> dict[str, Any]:
     """The checkpoint dict of the trainer's current state (only weights and progress when ``weights_only``)."""
     model = trainer.lightning_module
+    strategy = trainer.strategy
     checkpoint: dict[str, Any] = {
         "epoch": trainer.current_epoch,
         "global_step": trainer.global_step,
         "pytorch-lightning_version": LIGHTNING_COMPAT_VERSION,
-        "state_dict": clean_state_dict(model.state_dict()),
+        "state_dict": clean_state_dict(strategy.lightning_module_state_dict()),
     }
     progress = _progress_for_checkpoint(trainer)
     checkpoint["loops"] = lightning_loops(progress, model.automatic_optimization)
     checkpoint["loops"]["fit_loop"].update(runtime_progress=progress, runtime_resume=_resume_for_checkpoint(trainer))
     if not weights_only:
         checkpoint["callbacks"] = {cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_dict()}
-        checkpoint["optimizer_states"] = [opt.state_dict() for opt in trainer.optimizers]
+        checkpoint["optimizer_states"] = [strategy.optimizer_state(opt) for opt in trainer.optimizers]
         checkpoint["lr_schedulers"] = [cfg.scheduler.state_dict() for cfg in trainer.lr_scheduler_configs]
         precision_state = trainer.precision_plugin.state_dict()
         if precision_state:
@@ -104,7 +105,7 @@ def restore(trainer, ckpt_path: str, fn: TrainerFn, weights_only: bool | None) -
     checkpoint = trainer.strategy.load_checkpoint(ckpt_path, weights_only=weights_only)
     model = trainer.lightning_module
     trainer._hooks.module("on_load_checkpoint", checkpoint)
-    load_weights(model, checkpoint, ckpt_path, strict=True)
+    load_weights(model, checkpoint, ckpt_path, strict=True, load=trainer.strategy.load_model_state_dict)
     dm = trainer.datamodule
     if dm is not None:
         state = checkpoint.get(type(dm).__qualname__)
@@ -120,7 +121,7 @@ def restore(trainer, ckpt_path: str, fn: TrainerFn, weights_only: bool | None) -
             cb.load_state_dict(state)
     trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
     for opt, state in zip(trainer.optimizers, checkpoint.get("optimizer_states", [])):
-        opt.load_state_dict(state)
+        trainer.strategy.load_optimizer_state_dict(opt, state)
     for cfg, state in zip(trainer.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
         cfg.scheduler.load_state_dict(state)
     trainer.precision_plugin.load_state_dict(checkpoint.get(type(trainer.precision_plugin).__qualname__, {}))
@@ -136,12 +137,16 @@ def restore(trainer, ckpt_path: str, fn: TrainerFn, weights_only: bool | None) -
     return checkpoint
 
 
-def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any, strict: bool = True) -> None:
-    """``load_state_dict`` with an error that names the file and the model when they do not fit."""
+def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any, strict: bool = True,
+                 load: Any = None) -> None:
+    """``load_state_dict`` (or the strategy's ``load``) with an error naming the file and the model when they do not fit."""
     if "state_dict" not in checkpoint:
         raise KeyError(f"Checkpoint {path} has no 'state_dict': it is not a training checkpoint.")
     try:
-        model.load_state_dict(checkpoint["state_dict"], strict=strict)
+        if load is None:
+            model.load_state_dict(checkpoint["state_dict"], strict=strict)
+        else:
+            load(checkpoint["state_dict"], strict=strict)
     except RuntimeError as err:
         raise RuntimeError(
             f"Checkpoint {path} does not fit {type(model).__name__}: {err}\nWas it saved from another model, or "

@@ -1,5 +1,13 @@
-"""Strategies own the device, the precision plugin and (for DDP) the process group."""
+"""Strategies own the device, the precision plugin and (for DDP / FSDP) the process group."""
 from runtime.strategies.ddp import DDPStrategy
 from runtime.strategies.single_device import SingleDeviceStrategy, Strategy
 
-__all__ = ["DDPStrategy", "SingleDeviceStrategy", "Strategy"]
+__all__ = ["DDPStrategy", "FSDPStrategy", "SingleDeviceStrategy", "Strategy"]
+
+
+def __getattr__(name: str):
+    if name == "FSDPStrategy":  # torch.distributed.fsdp is imported only when asked for
+        from runtime.strategies.fsdp import FSDPStrategy
+
+        return FSDPStrategy
+    raise AttributeError(f"module 'runtime.strategies' has no attribute {name!r}")

@@ -24,45 +24,65 @@ from runtime.utilities.rank_zero import rank_zero_only
 _REDUCE_OPS = {"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX, "min": dist.ReduceOp.MIN, "mean": dist.ReduceOp.SUM}
 
 
-class _TrainingStepModule(nn.Module):
-    """What DDP wraps: its forward is the LightningModule's training_step, so DDP's hooks see the step."""
+class _StepModule(nn.Module):
+    """What DDP and FSDP wrap: its forward runs one of the LightningModule's steps, so their hooks see it."""
 
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
         self.module = module
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self.module.trainer._hooks.module("training_step", *args, **kwargs)
+    def forward(self, name: str, *args: Any) -> Any:
+        return self.module.trainer._hooks.module(name, *args)
 
 
 class DDPStrategy(Strategy):
     """``Trainer(strategy="ddp", devices=N, num_nodes=M)``: N processes per node, M nodes."""
 
-    def __init__(self, accelerator, parallel_devices: list[torch.device], cluster_environment: ClusterEnvironment,
-                 precision_plugin, num_nodes: int = 1, start_method: str = "popen", find_unused_parameters: bool = False,
+    def __init__(self, accelerator=None, parallel_devices: list[torch.device] | None = None,
+                 cluster_environment: ClusterEnvironment | None = None, checkpoint_io=None, precision_plugin=None,
+                 num_nodes: int = 1, start_method: str = "popen", find_unused_parameters: bool = False,
                  process_group_backend: str | None = None, timeout: timedelta = timedelta(minutes=30), **ddp_kwargs: Any) -> None:
-        super().__init__(accelerator, parallel_devices[0], precision_plugin)
+        super().__init__(accelerator, None, precision_plugin, checkpoint_io)
         self.parallel_devices = parallel_devices
         self.cluster_environment = cluster_environment
         self.num_nodes = num_nodes
-        self.num_processes = len(parallel_devices)
+        self.start_method = start_method
         self.find_unused_parameters = find_unused_parameters
         self.process_group_backend = process_group_backend
         self.timeout = timeout
         self.ddp_kwargs = ddp_kwargs
         self._ddp: DistributedDataParallel | None = None
         self._owns_group = False
-        if cluster_environment.creates_processes_externally:
+        if parallel_devices is not None and cluster_environment is not None:
+            self._configure()
+
+    def connect(self, accelerator, device_ids: list[int], num_nodes: int, precision_plugin) -> None:
+        from runtime.strategies.environments import select_environment
+
+        super().connect(accelerator, device_ids, num_nodes, precision_plugin)
+        if self.parallel_devices is None:
+            self.parallel_devices = [self.accelerator.device(i) for i in device_ids]
+        self.num_nodes = num_nodes
+        if self.cluster_environment is None:
+            self.cluster_environment = select_environment(len(self.parallel_devices), num_nodes)
+        self._configure()
+
+    def _configure(self) -> None:
+        """Pick the launcher and check the world size once devices, nodes and environment are known."""
+        env = self.cluster_environment
+        self.num_processes = len(self.parallel_devices)
+        self.root_device = self.parallel_devices[min(env.local_rank(), self.num_processes - 1)]
+        if env.creates_processes_externally:
             self.launcher = None
-        elif start_method == "popen":
+        elif self.start_method == "popen":
             self.launcher = SubprocessLauncher(self)
         else:
-            self.launcher = MultiprocessingLauncher(self, start_method)
-        expected = self.num_processes * num_nodes
-        if cluster_environment.creates_processes_externally and cluster_environment.world_size() != expected:
+            self.launcher = MultiprocessingLauncher(self, self.start_method)
+        expected = self.num_processes * self.num_nodes
+        if env.creates_processes_externally and env.world_size() != expected:
             raise MisconfigurationException(
-                f"devices={self.num_processes} x num_nodes={num_nodes} = {expected} processes, but the "
-                f"{cluster_environment.name} environment started {cluster_environment.world_size()}. Make devices and "
+                f"devices={self.num_processes} x num_nodes={self.num_nodes} = {expected} processes, but the "
+                f"{env.name} environment started {env.world_size()}. Make devices and "
                 "num_nodes match how the job was launched (e.g. torchrun --nproc-per-node and --nnodes)."
             )
 
@@ -120,7 +140,7 @@ class DDPStrategy(Strategy):
         self._share_logger_versions(trainer)
         device_ids = [self.root_device.index] if self.root_device.type == "cuda" else None
         self._ddp = DistributedDataParallel(
-            _TrainingStepModule(module), device_ids=device_ids, find_unused_parameters=self.find_unused_parameters,
+            _StepModule(module), device_ids=device_ids, find_unused_parameters=self.find_unused_parameters,
             **self.ddp_kwargs,
         )
 
@@ -138,8 +158,10 @@ class DDPStrategy(Strategy):
     def model(self) -> nn.Module:
         return self._ddp if self._ddp is not None else self.trainer.lightning_module
 
-    def training_step(self, *args: Any) -> Any:
-        return self._ddp(*args)
+    def step(self, name: str, *args: Any) -> Any:
+        if name == "training_step":
+            return self._ddp(name, *args)
+        return self.trainer._hooks.module(name, *args)
 
     def no_sync(self):
         """Skip the gradient all-reduce (micro-batches that do not step the optimizer)."""

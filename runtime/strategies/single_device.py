@@ -1,6 +1,6 @@
 """One process, one device: the strategy every multi-device strategy specialises."""
-from contextlib import nullcontext
-from typing import Any, Callable
+from contextlib import contextmanager, nullcontext
+from typing import Any, Callable, Generator
 
 import torch
 
@@ -13,14 +13,24 @@ class Strategy:
     """What the loop asks of the hardware: move batches, run backward, step optimizers, talk to peers."""
 
     launcher = None  # what starts the other processes of a multi-process run
+    supports_inference_mode = True  # evaluation outside fit may run under torch.inference_mode
 
-    def __init__(self, accelerator: Accelerator, device: torch.device, precision_plugin: Precision,
-                 checkpoint_io: CheckpointIO | None = None) -> None:
+    def __init__(self, accelerator: Accelerator | None = None, device: torch.device | str | None = None,
+                 precision_plugin: Precision | None = None, checkpoint_io: CheckpointIO | None = None) -> None:
         self.accelerator = accelerator
-        self.root_device = device
+        self.root_device = torch.device(device) if isinstance(device, str) else device
         self.precision_plugin = precision_plugin
         self.checkpoint_io = checkpoint_io or TorchCheckpointIO()
         self.trainer = None
+
+    def connect(self, accelerator: Accelerator, device_ids: list[int], num_nodes: int, precision_plugin: Precision) -> None:
+        """Fill in what a strategy built by the user left out (``Trainer(strategy=DDPStrategy(...))``)."""
+        if self.accelerator is None:
+            self.accelerator = accelerator
+        if self.root_device is None:
+            self.root_device = self.accelerator.device(device_ids[0])
+        if self.precision_plugin is None:
+            self.precision_plugin = precision_plugin
 
     # -- process facts (a single process)
     world_size = 1
@@ -44,6 +54,12 @@ class Strategy:
     def model(self) -> torch.nn.Module:
         return self.trainer.lightning_module
 
+    @contextmanager
+    def tensor_init_context(self, empty_init: bool | None = None) -> Generator[None, None, None]:
+        """Tensors created inside go straight to this process's device (``Trainer.init_module``)."""
+        with torch.device(self.root_device):
+            yield
+
     # -- the step
     def batch_to_device(self, batch: Any, dataloader_idx: int = 0) -> Any:
         """Move ``batch`` with the transfer hooks (the datamodule's if it overrides one, else the module's)."""
@@ -55,8 +71,9 @@ class Strategy:
         batch = trainer._batch_hook("on_after_batch_transfer", batch, dataloader_idx)
         return self.precision_plugin.convert_input(batch)
 
-    def training_step(self, *args: Any) -> Any:
-        return self.trainer._hooks.module("training_step", *args)
+    def step(self, name: str, *args: Any) -> Any:
+        """Run the module's ``training_step`` / ``validation_step`` / ``test_step`` / ``predict_step``."""
+        return self.trainer._hooks.module(name, *args)
 
     def no_sync(self):
         """A context in which backward skips gradient synchronisation (nothing to skip on one process)."""
@@ -86,6 +103,19 @@ class Strategy:
 
     def barrier(self, name: str | None = None) -> None: ...
 
+    # -- what goes into a checkpoint, and back (a sharding strategy gathers and scatters here)
+    def lightning_module_state_dict(self) -> dict[str, Any]:
+        return self.trainer.lightning_module.state_dict()
+
+    def optimizer_state(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        return optimizer.state_dict()
+
+    def load_model_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
+        self.trainer.lightning_module.load_state_dict(state_dict, strict=strict)
+
+    def load_optimizer_state_dict(self, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+        optimizer.load_state_dict(state)
+
     # -- checkpoint files (written by global rank zero)
     def save_checkpoint(self, checkpoint: dict[str, Any], filepath: str, storage_options: Any = None) -> None:
         if self.is_global_zero:
@@ -103,4 +133,8 @@ class Strategy:
 
 
 class SingleDeviceStrategy(Strategy):
-    """Training on one device in this process."""
+    """Training on one device in this process: ``SingleDeviceStrategy(device="cuda:1")``."""
+
+    def __init__(self, device: torch.device | str = "cpu", accelerator: Accelerator | None = None,
+                 checkpoint_io: CheckpointIO | None = None, precision_plugin: Precision | None = None) -> None:
+        super().__init__(accelerator, device, precision_plugin, checkpoint_io)

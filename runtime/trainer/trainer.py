@@ -2,9 +2,9 @@
 import inspect
 import os
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any, Generator, Iterable
 
 import torch
 
@@ -39,7 +39,7 @@ _DDP_STRATEGIES = {
     "ddp_spawn": ("spawn", False), "ddp_spawn_find_unused_parameters_true": ("spawn", True),
     "ddp_fork": ("fork", False), "ddp_notebook": ("fork", False),
 }
-_STRATEGIES = ("auto", "single_device", *_DDP_STRATEGIES)
+_STRATEGIES = ("auto", "single_device", *_DDP_STRATEGIES, "fsdp")
 
 
 class Trainer:
@@ -109,10 +109,11 @@ class Trainer:
         self.accelerator = select_accelerator(accelerator)
         device_ids = self.accelerator.parse_devices(devices)
         _check_int("num_nodes", num_nodes, minimum=1)
+        plugin = select_precision("32-true" if precision is None else precision, self.accelerator.device_type)
         if isinstance(strategy, Strategy):
             self.strategy = strategy
+            strategy.connect(self.accelerator, device_ids, num_nodes, plugin)
         else:
-            plugin = select_precision("32-true" if precision is None else precision, self.accelerator.device_type)
             self.strategy = _select_strategy(strategy, self.accelerator, device_ids, num_nodes, plugin)
         for plugin in _as_list(plugins):
             if isinstance(plugin, CheckpointIO):
@@ -574,8 +575,9 @@ class Trainer:
         hooks.datamodule("setup", stage)
         hooks.callbacks("setup", stage=stage)
         hooks.module("setup", stage)
-        hooks.module("configure_sharded_model")
-        hooks.module("configure_model")
+        with self.init_module():  # layers made here go straight to the device, in the precision's dtype
+            hooks.module("configure_sharded_model")
+            hooks.module("configure_model")
         self.strategy.setup(self)
         self._warn_legacy_hooks(fn)
         if fn == TrainerFn.FITTING:
@@ -816,8 +818,8 @@ class Trainer:
     def _step(self, name: str, *args: Any) -> Any:
         if self.strategy.precision_plugin.autocasts:
             with self.strategy.precision_plugin.forward_context():
-                return self.strategy.training_step(*args) if name == "training_step" else self._hooks.module(name, *args)
-        return self.strategy.training_step(*args) if name == "training_step" else self._hooks.module(name, *args)
+                return self.strategy.step(name, *args)
+        return self.strategy.step(name, *args)
 
     def _batch_hook(self, name: str, *args: Any) -> Any:
         """A batch-transfer hook: the datamodule's when it overrides it, else the module's."""
@@ -855,7 +857,7 @@ class Trainer:
 
     def _eval_grad_context(self):
         # validation inside fit uses no_grad: inference tensors it creates could not be used by training later
-        if self.inference_mode and self.state.fn != TrainerFn.FITTING:
+        if self.inference_mode and self.state.fn != TrainerFn.FITTING and self.strategy.supports_inference_mode:
             return torch.inference_mode()
         return torch.no_grad()
 
@@ -932,6 +934,21 @@ class Trainer:
         for lg in self.loggers:
             lg.log_metrics(scalars, step=step)
 
+    @contextmanager
+    def init_module(self, empty_init: bool | None = None) -> Generator[None, None, None]:
+        """Create the module inside this context: its tensors go straight to the device, in the dtype of a
+        ``"*-true"`` precision. Under ``strategy="fsdp"``, ``empty_init=True`` allocates nothing until each
+        process holds its shard (the modules' ``reset_parameters()`` then initialise them)."""
+        dtype = self.precision_plugin.dtype
+        previous = torch.get_default_dtype()
+        with self.strategy.tensor_init_context(empty_init):
+            if dtype is not None:
+                torch.set_default_dtype(dtype)
+            try:
+                yield
+            finally:
+                torch.set_default_dtype(previous)
+
     # ================================================================== checkpoints
     def save_checkpoint(self, filepath: str | os.PathLike, weights_only: bool = False, storage_options: Any = None) -> None:
         """Write a checkpoint of the whole run (or only the weights) atomically to ``filepath``."""
@@ -979,12 +996,18 @@ def _select_strategy(name: Any, accelerator, device_ids: list[int], num_nodes: i
                 f"strategy='single_device' runs one process, but devices x num_nodes = {len(device_ids) * num_nodes}; "
                 "pass devices=1 or strategy='ddp'."
             )
-        return SingleDeviceStrategy(accelerator, accelerator.device(device_ids[0]), precision)
+        return SingleDeviceStrategy(accelerator.device(device_ids[0]), accelerator=accelerator, precision_plugin=precision)
+    if name == "fsdp":
+        from runtime.strategies.fsdp import FSDPStrategy
+
+        return FSDPStrategy(accelerator=accelerator, parallel_devices=[accelerator.device(i) for i in device_ids],
+                            cluster_environment=environment, precision_plugin=precision, num_nodes=num_nodes)
     from runtime.strategies.ddp import DDPStrategy
 
     start_method, find_unused = _DDP_STRATEGIES.get(name, ("popen", False))
     devices = [accelerator.device(i) for i in device_ids]
-    return DDPStrategy(accelerator, devices, environment, precision, num_nodes=num_nodes, start_method=start_method,
+    return DDPStrategy(accelerator=accelerator, parallel_devices=devices, cluster_environment=environment,
+                       precision_plugin=precision, num_nodes=num_nodes, start_method=start_method,
                        find_unused_parameters=find_unused)
 
 

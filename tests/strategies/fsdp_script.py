@@ -1,0 +1,78 @@
+"""A small FSDP training run used by the multi-process tests. Picked by environment variables: MODE
+(fsdp | single), ROOT, OUT (this rank's full final weights and shard sizes), RESUME (a checkpoint to
+resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module)."""
+import os
+import sys
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, os.environ["REPO"])
+import runtime as pl  # noqa: E402
+from runtime.callbacks import ModelCheckpoint  # noqa: E402
+from runtime.strategies import FSDPStrategy  # noqa: E402
+
+
+class Net(pl.LightningModule):
+    def __init__(self, hidden: int = 16) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Linear(6, hidden), nn.Tanh(), nn.Linear(hidden, 3))
+        self.scale = nn.Parameter(torch.ones(3))  # held by the root unit, not by a Linear's
+
+    def reset_parameters(self) -> None:  # what init_module(empty_init=True) calls for `scale`
+        nn.init.ones_(self.scale)
+
+    def forward(self, x):
+        return self.net(x) * self.scale
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.cross_entropy(self(x), y)
+        self.log("loss", loss, sync_dist=True)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val_loss", F.cross_entropy(self(x), y), sync_dist=True)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=0.05)
+
+
+def data() -> TensorDataset:
+    g = torch.Generator().manual_seed(1)
+    return TensorDataset(torch.randn(48, 6, generator=g), torch.randint(0, 3, (48,), generator=g))
+
+
+def full_state(module: torch.nn.Module) -> dict:
+    from torch.distributed.tensor import DTensor
+
+    return {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().clone() for k, v in module.state_dict().items()}
+
+
+def main() -> None:
+    mode = os.environ.get("MODE", "fsdp")
+    world = 2 if mode == "fsdp" else 1
+    root = os.environ["ROOT"]
+    strategy = FSDPStrategy(auto_wrap_policy={nn.Linear}) if mode == "fsdp" else "auto"
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=world, strategy=strategy, max_epochs=2, default_root_dir=root,
+        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, accumulate_grad_batches=2,
+        gradient_clip_val=0.5, callbacks=[ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_top_k=-1, save_last=True)],
+    )
+    with trainer.init_module(empty_init=bool(os.environ.get("EMPTY_INIT"))):
+        model = Net()
+    loader = DataLoader(data(), batch_size=8 // world)
+    trainer.fit(model, loader, DataLoader(data(), batch_size=8 // world), ckpt_path=os.environ.get("RESUME"))
+    shards = {k: (v.to_local() if hasattr(v, "to_local") else v).numel() for k, v in model.state_dict().items()}
+    out = os.environ["OUT"].replace("RANK", str(trainer.global_rank))
+    torch.save({"state": full_state(model), "shards": shards, "global_step": trainer.global_step,
+                "val_loss": trainer.callback_metrics["val_loss"].item(), "sharded": type(trainer.model).__name__}, out)
+
+
+if __name__ == "__main__":
+    main()
