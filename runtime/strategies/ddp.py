@@ -4,6 +4,7 @@ torch.distributed does the communication (gloo on CPU, NCCL on GPUs); this strat
 processes (or joins the ones torchrun / SLURM started), wires the process group, wraps the module in
 DistributedDataParallel and answers the collectives the loop and callbacks ask for.
 """
+import atexit
 import os
 from contextlib import nullcontext
 from datetime import timedelta
@@ -52,7 +53,6 @@ class DDPStrategy(Strategy):
         self.timeout = timeout
         self.ddp_kwargs = ddp_kwargs
         self._ddp: DistributedDataParallel | None = None
-        self._owns_group = False
         if parallel_devices is not None and cluster_environment is not None:
             self._configure()
 
@@ -126,7 +126,9 @@ class DDPStrategy(Strategy):
         else:
             dist.init_process_group(backend, init_method=f"tcp://{env.main_address}:{env.main_port}", rank=self.global_rank,
                                     world_size=self.world_size, timeout=self.timeout)
-        self._owns_group = True
+        # the group outlives this run: a later fit/validate/test of the script reuses it (every rank makes
+        # the same calls), and FSDP's shards live on it; it is closed when the process exits
+        atexit.register(_destroy_process_group)
 
     def setup(self, trainer) -> None:
         self.trainer = trainer
@@ -214,9 +216,11 @@ class DDPStrategy(Strategy):
     def teardown(self) -> None:
         super().teardown()
         self._ddp = None
-        if self._owns_group and dist.is_initialized():
-            dist.destroy_process_group()
-            self._owns_group = False
+
+
+def _destroy_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def elastic_restart() -> bool:

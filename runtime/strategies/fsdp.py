@@ -179,9 +179,6 @@ class FSDPStrategy(DDPStrategy):
                     values[key] = distribute_tensor(value.to(param.device, param.dtype if value.is_floating_point() else value.dtype),
                                                     param.device_mesh, param.placements)
 
-    def teardown(self) -> None:
-        # the shards live on this process group: keep it for later runs of this trainer (and the model)
-        self.checkpoint_io.teardown()
 
 
 def _as_policy(policy: Any) -> Callable[[nn.Module], bool]:

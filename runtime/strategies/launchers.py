@@ -43,6 +43,8 @@ class SubprocessLauncher:
 
     def launch(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
         env = self.strategy.cluster_environment
+        if env.creates_processes_externally:  # a later call (fit, then test): the other ranks are running already
+            return function(*args, **kwargs)
         os.environ["MASTER_ADDR"] = env.main_address
         os.environ["MASTER_PORT"] = str(env.main_port)
         os.environ.setdefault("NODE_RANK", "0")

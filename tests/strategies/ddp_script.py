@@ -79,8 +79,11 @@ def main() -> None:
         **kwargs,
     )
     trainer.fit(Net(), loader, DataLoader(data(global_batch), batch_size=batch))
+    metrics = {k: v.item() for k, v in trainer.callback_metrics.items()}
+    # a second call in the same processes (the other ranks are running already: nothing is launched again)
+    validated = trainer.validate(dataloaders=DataLoader(data(global_batch), batch_size=batch), verbose=False)
     out = os.environ["OUT"].replace("RANK", str(trainer.global_rank))
-    torch.save({"state": trainer.lightning_module.state_dict(), "metrics": {k: v.item() for k, v in trainer.callback_metrics.items()},
+    torch.save({"state": trainer.lightning_module.state_dict(), "metrics": metrics, "validated": validated,
                 "global_step": trainer.global_step, "world": trainer.world_size}, out)
 
 

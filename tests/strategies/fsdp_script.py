@@ -68,10 +68,11 @@ def main() -> None:
         model = Net()
     loader = DataLoader(data(), batch_size=8 // world)
     trainer.fit(model, loader, DataLoader(data(), batch_size=8 // world), ckpt_path=os.environ.get("RESUME"))
+    validated = trainer.validate(model, DataLoader(data(), batch_size=8 // world), verbose=False)  # same processes
     shards = {k: (v.to_local() if hasattr(v, "to_local") else v).numel() for k, v in model.state_dict().items()}
     out = os.environ["OUT"].replace("RANK", str(trainer.global_rank))
     torch.save({"state": full_state(model), "shards": shards, "global_step": trainer.global_step,
-                "val_loss": trainer.callback_metrics["val_loss"].item(), "sharded": type(trainer.model).__name__}, out)
+                "val_loss": trainer.callback_metrics["val_loss"].item(), "validated": validated, "sharded": type(trainer.model).__name__}, out)
 
 
 if __name__ == "__main__":

@@ -71,10 +71,14 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path, singl
     # sync_dist=True averaged the ranks' values (0 and 1), and every rank sees the same numbers
     assert r0["metrics"]["rank_value"] == r1["metrics"]["rank_value"] == 0.5
     assert r0["metrics"]["loss"] == r1["metrics"]["loss"]
+    # validate after fit in the same script runs in the same two processes, split across them
+    assert r0["validated"] == r1["validated"]
+    assert r0["validated"][0]["val_loss"] == pytest.approx(single["validated"][0]["val_loss"], rel=1e-5)
     # only rank zero wrote: one log version, one events file, one set of checkpoints
     root = tmp_path / "ddp"
     assert [p.name for p in (root / "lightning_logs").iterdir()] == ["version_0"]
-    assert len(list((root / "lightning_logs" / "version_0").glob("events.out.tfevents.*"))) == 1
+    # one events file per call (fit, validate), from rank zero alone
+    assert len(list((root / "lightning_logs" / "version_0").glob("events.out.tfevents.*"))) == 2
     assert sorted(p.name for p in (root / "ckpt").iterdir()) == ["epoch=1-step=12.ckpt", "last.ckpt"]
 
 

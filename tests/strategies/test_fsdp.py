@@ -57,6 +57,9 @@ def test_two_processes_hold_half_the_parameters_each_and_train_like_one(runs):
         assert torch.equal(r0["state"][k], r1["state"][k]), k  # gathered weights agree on every rank
     assert_close(r0["state"], single[0]["state"])
     assert math.isclose(r0["val_loss"], single[0]["val_loss"], rel_tol=1e-5)
+    # trainer.validate after fit runs in the same processes, through the sharded model
+    assert r0["validated"] == r1["validated"]
+    assert math.isclose(r0["validated"][0]["val_loss"], single[0]["validated"][0]["val_loss"], rel_tol=1e-5)
     root = tmp / "fsdp"  # only global rank zero wrote files
     assert [p.name for p in (root / "lightning_logs").iterdir()] == ["version_0"]
     assert sorted(p.name for p in (root / "ckpt").iterdir()) == ["epoch=0-step=3.ckpt", "epoch=1-step=6.ckpt", "last.ckpt"]
