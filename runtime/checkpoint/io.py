@@ -65,6 +65,13 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = None, weig
     file you trust. Missing, truncated, corrupt and unsafe files each raise one error naming the file.
     """
     path = Path(path)
+    if path.is_dir():
+        from runtime.checkpoint import sharded
+
+        if sharded.is_sharded(path):
+            return sharded.consolidate(str(path), map_location=map_location, weights_only=weights_only)
+        raise CorruptCheckpointError(f"Checkpoint {path} is a folder but not a sharded checkpoint (no .metadata in it). "
+                                     "Pass the path of a .ckpt file or of a sharded checkpoint folder.")
     if not path.is_file():
         raise FileNotFoundError(f"Checkpoint not found: {path}. Pass the path of an existing .ckpt file.")
     weights_only = True if weights_only is None else weights_only

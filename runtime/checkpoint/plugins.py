@@ -20,7 +20,11 @@ class CheckpointIO:
         return load_checkpoint_file(path, map_location=map_location, weights_only=weights_only)
 
     def remove_checkpoint(self, path: str | os.PathLike) -> None:
-        if os.path.lexists(path):
+        if os.path.isdir(path) and not os.path.islink(path):  # a sharded checkpoint is a folder
+            import shutil
+
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
             os.remove(path)
 
     def teardown(self) -> None:

@@ -6,10 +6,12 @@ Processes start as for DDP. Each module the policy picks becomes its own shardin
 before its forward, freed after); everything else is sharded by the root unit, which wraps the whole
 LightningModule so every step (training, validation, test, predict) runs through it.
 
-Checkpoints hold full, unsharded tensors in the ordinary format (state_dict and optimizer state keyed
-as on one device): each tensor is gathered in turn, kept on the CPU of global rank zero, and written
-by it alone. So a checkpoint saved here loads on a single device, and one saved on a single device
-loads here (every rank reads the file and keeps its own shard).
+Checkpoints (``state_dict_type="full"``, the default) hold full tensors in the ordinary format (state
+dict and optimizer state keyed as on one device): each tensor is gathered in turn, kept on the CPU of
+global rank zero, and written by it alone. So a checkpoint saved here loads on a single device, and one
+saved on a single device loads here (every rank reads the file and keeps its own shard). With
+``state_dict_type="sharded"`` every process writes its own shards into a checkpoint folder instead
+(``runtime/checkpoint/sharded.py``): no process holds the whole model, and one process can still load it.
 """
 from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterable
@@ -17,7 +19,9 @@ from typing import Any, Callable, Generator, Iterable
 import torch
 from torch import nn
 
+from runtime.checkpoint import sharded
 from runtime.strategies.ddp import DDPStrategy, _StepModule
+from runtime.trainer.states import TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
 
 _SHARDING = {"FULL_SHARD": True, "SHARD_GRAD_OP": False}  # name -> reshard_after_forward
@@ -33,6 +37,7 @@ class FSDPStrategy(DDPStrategy):
             ``"SHARD_GRAD_OP"`` (keep them until backward: faster, more memory).
         mixed_precision: a ``torch.distributed.fsdp.MixedPrecisionPolicy``.
         cpu_offload: True or a ``torch.distributed.fsdp.CPUOffloadPolicy``: keep shards in CPU memory.
+        state_dict_type: ``"full"`` (one file, single-device format) or ``"sharded"`` (a folder of shards).
         **kwargs: passed to ``fully_shard``.
     """
 
@@ -48,10 +53,10 @@ class FSDPStrategy(DDPStrategy):
                 f"sharding_strategy={sharding_strategy!r} is not supported by strategy='fsdp'; use one of "
                 f"{sorted(_SHARDING)} (HYBRID_SHARD / NO_SHARD have no fully_shard equivalent here)."
             )
-        if state_dict_type != "full":
+        if state_dict_type not in ("full", "sharded"):
             raise MisconfigurationException(
-                f"state_dict_type={state_dict_type!r}: only 'full' checkpoints are written (one file in the "
-                "single-device format, gathered to global rank zero)."
+                f"state_dict_type={state_dict_type!r}: use 'full' (one file in the single-device format, gathered "
+                "to global rank zero) or 'sharded' (a folder of per-process shards; no process holds the whole model)."
             )
         ddp_keys = {"num_nodes", "start_method", "process_group_backend", "timeout"}
         super().__init__(accelerator, parallel_devices, cluster_environment, checkpoint_io, precision_plugin,
@@ -129,11 +134,16 @@ class FSDPStrategy(DDPStrategy):
             with super().tensor_init_context(empty_init):
                 yield
 
-    # -- checkpoints: full tensors, gathered one at a time to global rank zero's CPU
+    # -- checkpoints: "full" gathers each tensor in turn to global rank zero's CPU; "sharded" writes shards
     def lightning_module_state_dict(self) -> dict[str, Any]:
-        return self._gather(self.trainer.lightning_module.state_dict())
+        state = self.trainer.lightning_module.state_dict()
+        return state if self.state_dict_type == "sharded" else self._gather(state)
 
     def optimizer_state(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        if self.state_dict_type == "sharded":
+            from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+
+            return get_optimizer_state_dict(self.trainer.lightning_module, optimizer)
         state = optimizer.state_dict()
         gathered = {i: self._gather(state["state"][i]) for i in sorted(state["state"])}
         return {"state": gathered if self.is_global_zero else {}, "param_groups": state["param_groups"]}
@@ -150,13 +160,24 @@ class FSDPStrategy(DDPStrategy):
                 out[key] = value.detach().cpu() if isinstance(value, torch.Tensor) else value
         return out
 
+    def save_checkpoint(self, checkpoint: dict[str, Any], filepath: str, storage_options: Any = None) -> None:
+        if self.state_dict_type == "sharded":  # every rank writes (checkpoint IO plugins are not used)
+            sharded.save(checkpoint, filepath, self)
+        else:
+            super().save_checkpoint(checkpoint, filepath, storage_options)
+
     def load_checkpoint(self, filepath: str, weights_only: bool | None = True) -> dict[str, Any]:
-        # full tensors stay in CPU memory; each rank moves only its own shard to the device
+        if sharded.is_sharded(filepath):  # each rank reads only its shards, straight into the model
+            fitting = self.trainer.state.fn == TrainerFn.FITTING
+            return sharded.load_into(filepath, self.trainer.lightning_module, self.trainer.optimizers if fitting else [])
+        # a full file: tensors stay in CPU memory; each rank moves only its own shard to the device
         return self.checkpoint_io.load_checkpoint(filepath, map_location="cpu", weights_only=weights_only)
 
     def load_model_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
 
+        if isinstance(state_dict, sharded.LoadedInPlace):
+            return
         module = self.trainer.lightning_module
         if strict:  # the message load_state_dict gives, before any collective starts
             expected = set(module.state_dict())
@@ -170,6 +191,8 @@ class FSDPStrategy(DDPStrategy):
         """Load a full (single-device format) optimizer state, then keep only this rank's shard of each tensor."""
         from torch.distributed.tensor import DTensor, distribute_tensor
 
+        if isinstance(state, sharded.LoadedInPlace):
+            return
         optimizer.load_state_dict(state)
         for param, values in optimizer.state.items():
             if not isinstance(param, DTensor):
@@ -178,7 +201,6 @@ class FSDPStrategy(DDPStrategy):
                 if isinstance(value, torch.Tensor) and not isinstance(value, DTensor) and value.shape == param.shape:
                     values[key] = distribute_tensor(value.to(param.device, param.dtype if value.is_floating_point() else value.dtype),
                                                     param.device_mesh, param.placements)
-
 
 
 def _as_policy(policy: Any) -> Callable[[nn.Module], bool]:

@@ -1,6 +1,7 @@
 """A small FSDP training run used by the multi-process tests. Picked by environment variables: MODE
 (fsdp | single), ROOT, OUT (this rank's full final weights and shard sizes), RESUME (a checkpoint to
-resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module)."""
+resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module), STATE_DICT_TYPE
+(full | sharded)."""
 import os
 import sys
 
@@ -58,7 +59,8 @@ def main() -> None:
     mode = os.environ.get("MODE", "fsdp")
     world = 2 if mode == "fsdp" else 1
     root = os.environ["ROOT"]
-    strategy = FSDPStrategy(auto_wrap_policy={nn.Linear}) if mode == "fsdp" else "auto"
+    state_dict_type = os.environ.get("STATE_DICT_TYPE", "full")
+    strategy = FSDPStrategy(auto_wrap_policy={nn.Linear}, state_dict_type=state_dict_type) if mode == "fsdp" else "auto"
     trainer = pl.Trainer(
         accelerator="cpu", devices=world, strategy=strategy, max_epochs=2, default_root_dir=root,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, accumulate_grad_batches=2,

@@ -1,6 +1,7 @@
 """FSDP (torch's fully_shard) with real processes, gloo on CPU: parameters really sharded, the same
 training as one process with the same global batch, checkpoints in the single-device format that
-resume across strategies in both directions, meta-device init; and the strategy's bad input."""
+resume across strategies in both directions, sharded checkpoint folders, meta-device init; and the
+strategy's bad input."""
 import importlib.util
 import math
 import os
@@ -77,11 +78,7 @@ def test_checkpoint_holds_full_tensors_and_loads_on_one_device(runs):
     opt_state = ckpt["optimizer_states"][0]["state"]
     assert sorted(opt_state) == list(range(len(params)))
     assert [opt_state[i]["exp_avg"].shape for i in range(len(params))] == [p.shape for p in params]
-    spec = importlib.util.spec_from_file_location("fsdp_script", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    os.environ.setdefault("REPO", REPO)
-    spec.loader.exec_module(script)
-    model = script.Net.load_from_checkpoint(path)
+    model = load_script().Net.load_from_checkpoint(path)
     for k, v in model.state_dict().items():
         assert torch.equal(v, final[k]), k
 
@@ -98,6 +95,35 @@ def test_resume_across_strategies_in_both_directions(runs):
     assert_close(two[0]["state"], single[0]["state"])
     for k in two[0]["state"]:
         assert torch.equal(two[0]["state"][k], two[1]["state"][k]), k
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("fsdp_script", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    os.environ.setdefault("REPO", REPO)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_sharded_checkpoints_are_folders_of_shards_that_resume_anywhere(runs):
+    tmp, fsdp, single = runs
+    out = run(tmp, "sharded", MODE="fsdp", STATE_DICT_TYPE="sharded")
+    for k, v in fsdp[0]["state"].items():  # the same training as with full checkpoints
+        assert torch.equal(out[0]["state"][k], v), k
+    folder = tmp / "sharded" / "ckpt"
+    assert sorted(p.name for p in folder.iterdir()) == ["epoch=0-step=3.ckpt", "epoch=1-step=6.ckpt", "last.ckpt"]
+    first = folder / "epoch=0-step=3.ckpt"
+    assert sorted(p.name for p in first.iterdir()) == [".metadata", "__0_0.distcp", "__1_0.distcp", "meta.pt"]
+    # two FSDP processes resume from it, each reading only its shards
+    two = run(tmp, "sharded_resume", MODE="fsdp", STATE_DICT_TYPE="sharded", RESUME=str(first))
+    assert two[0]["global_step"] == 6
+    assert_close(two[0]["state"], single[0]["state"])
+    # one process resumes from the same folder (weights, Adam state, progress)
+    one = run(tmp, "one_from_sharded", MODE="single", RESUME=str(first))
+    assert_close(one[0]["state"], single[0]["state"])
+    model = load_script().Net.load_from_checkpoint(folder / "last.ckpt")
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, out[0]["state"][k]), k
 
 
 def test_empty_init_builds_on_meta_and_initialises_each_shard(tmp_path):
@@ -142,7 +168,7 @@ def test_meta_parameters_nobody_initialises_are_a_clear_error(tmp_path, clean_di
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(sharding_strategy="HYBRID_SHARD"), "sharding_strategy='HYBRID_SHARD' is not supported.*FULL_SHARD"),
-    (dict(state_dict_type="sharded"), "only 'full' checkpoints"),
+    (dict(state_dict_type="local"), "use 'full'.*or 'sharded'"),
     (dict(auto_wrap_policy={"Linear"}), "not nn.Module classes"),
     (dict(auto_wrap_policy=3), "a set of module classes"),
     (dict(start_method="spawn"), "start_method='popen'"),
@@ -173,3 +199,18 @@ def test_a_user_built_single_device_strategy_trains(tmp_path):
     before = model.layer.weight.detach().clone()
     trainer.fit(model, DataLoader(TensorDataset(torch.randn(8, 4)), batch_size=2))
     assert trainer.global_step == 2 and not torch.equal(before, model.layer.weight)
+
+
+def test_folders_that_are_not_whole_sharded_checkpoints_are_clear_errors(tmp_path):
+    from runtime.checkpoint.io import CorruptCheckpointError
+
+    plain = tmp_path / "plain.ckpt"
+    plain.mkdir()
+    with pytest.raises(CorruptCheckpointError, match="is a folder but not a sharded checkpoint"):
+        Bare.load_from_checkpoint(plain)
+    half = tmp_path / "half.ckpt"
+    half.mkdir()
+    (half / ".metadata").write_bytes(b"")
+    with pytest.raises(CorruptCheckpointError, match="without its meta.pt"):
+        Bare.load_from_checkpoint(half)
+    assert sorted(p.name for p in half.iterdir()) == [".metadata"]  # nothing touched

@@ -1,0 +1,136 @@
+"""Sharded checkpoints: a folder where every process writes its own shards (torch.distributed.checkpoint).
+
+``FSDPStrategy(state_dict_type="sharded")`` writes one: no process ever holds the whole model. The
+folder (named like a file, ``epoch=0-step=3.ckpt/``) holds the shard files and their ``.metadata``
+written by ``torch.distributed.checkpoint.save``, plus ``meta.pt``: everything else the checkpoint
+carries (progress, callbacks, schedulers, hyperparameters). It is written under ``NAME.partial`` and
+renamed into place when complete, so a folder under the final name is always a whole checkpoint.
+
+Any number of FSDP processes loads it shard by shard (``load_into``); one process, or DDP, loads it
+whole (``consolidate``), with the optimizer state turned back into the single-device format.
+"""
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import torch
+
+META = "meta.pt"
+_TENSORS = ("state_dict", "optimizer_states")
+
+
+class LoadedInPlace(dict):
+    """Stands where a loaded state dict would be: the values already went straight into the shards."""
+
+
+def is_sharded(path: str | os.PathLike) -> bool:
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, ".metadata"))
+
+
+def save(checkpoint: dict[str, Any], path: str, strategy) -> None:
+    """Every rank writes its shards of ``state_dict`` / ``optimizer_states``; global rank zero writes the rest."""
+    import torch.distributed.checkpoint as dcp
+
+    from runtime.checkpoint.io import atomic_save
+
+    tensors = {k: checkpoint[k] for k in _TENSORS if k in checkpoint}
+    meta = {k: v for k, v in checkpoint.items() if k not in _TENSORS}
+    meta["sharded_checkpoint"] = {"writer": "torch.distributed.checkpoint", "optimizers": len(tensors.get("optimizer_states", []))}
+    partial = f"{path}.partial"
+    if strategy.is_global_zero:
+        _remove(partial)
+        os.makedirs(partial)
+    strategy.barrier("sharded_checkpoint_dir")
+    dcp.save(tensors, checkpoint_id=partial)
+    if strategy.is_global_zero:
+        atomic_save(meta, os.path.join(partial, META))
+        _replace(partial, path)
+
+
+def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str, Any]:
+    """Read this rank's shards straight into the sharded ``module`` (and ``optimizers``); return the rest."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_model_state_dict, set_optimizer_state_dict
+
+    meta = _load_meta(path)
+    saved_optimizers = meta.get("sharded_checkpoint", {}).get("optimizers", 0)
+    optimizers = optimizers if saved_optimizers else []
+    target: dict[str, Any] = {"state_dict": module.state_dict()}
+    if optimizers:
+        target["optimizer_states"] = [get_optimizer_state_dict(module, opt) for opt in optimizers]
+    try:
+        dcp.load(target, checkpoint_id=path)
+    except Exception as err:
+        raise RuntimeError(
+            f"Checkpoint {path} does not fit {type(module).__name__}: {str(err).strip().splitlines()[-1]}\n"
+            "Was it saved from another model, or with other hyperparameters?"
+        ) from None
+    set_model_state_dict(module, target["state_dict"])
+    for opt, state in zip(optimizers, target.get("optimizer_states", [])):
+        set_optimizer_state_dict(module, opt, state)
+    meta["state_dict"] = LoadedInPlace()
+    if saved_optimizers:
+        meta["optimizer_states"] = [LoadedInPlace() for _ in range(saved_optimizers)]
+    return meta
+
+
+def consolidate(path: str, map_location: Any = None, weights_only: bool | None = True) -> dict[str, Any]:
+    """The whole checkpoint in one process, in the single-device format (as if saved with ``"full"``)."""
+    from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
+
+    meta = _load_meta(path, weights_only)
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = os.path.join(tmp, "whole.pt")
+        dcp_to_torch_save(path, whole)
+        tensors = torch.load(whole, map_location=map_location, weights_only=True)
+    meta.update(tensors)
+    if "optimizer_states" in meta:
+        meta["optimizer_states"] = [_index_keyed(state) for state in meta["optimizer_states"]]
+    return meta
+
+
+def _index_keyed(state: dict[str, Any]) -> dict[str, Any]:
+    """torch's distributed optimizer state names parameters; ``Optimizer.load_state_dict`` counts them."""
+    order = [name for group in state["param_groups"] for name in group["params"]]
+    if all(isinstance(name, int) for name in order):
+        return state
+    index = {name: i for i, name in enumerate(order)}
+    return {
+        "state": {index[name]: values for name, values in state["state"].items()},
+        "param_groups": [{**group, "params": [index[n] for n in group["params"]]} for group in state["param_groups"]],
+    }
+
+
+def _load_meta(path: str, weights_only: bool | None = True) -> dict[str, Any]:
+    from runtime.checkpoint.io import CorruptCheckpointError, load_checkpoint_file
+
+    meta = os.path.join(path, META)
+    if not os.path.exists(meta):
+        raise CorruptCheckpointError(
+            f"Checkpoint {path} is a sharded checkpoint folder without its {META}: it was not written completely "
+            "or was changed afterwards. Use another checkpoint."
+        )
+    return load_checkpoint_file(meta, weights_only=weights_only)
+
+
+def _replace(partial: str, path: str) -> None:
+    """Put the finished folder under ``path``; an older checkpoint there is moved aside first, then removed."""
+    old = f"{path}.old"
+    if os.path.lexists(path):
+        _remove(old)
+        os.replace(path, old)
+    os.replace(partial, path)
+    _remove(old)
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(path: str) -> None:
+    if os.path.islink(path) or os.path.isfile(path):
+        os.remove(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
