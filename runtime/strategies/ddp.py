@@ -39,6 +39,8 @@ class _StepModule(nn.Module):
 class DDPStrategy(Strategy):
     """``Trainer(strategy="ddp", devices=N, num_nodes=M)``: N processes per node, M nodes."""
 
+    multi_process = True
+
     def __init__(self, accelerator=None, parallel_devices: list[torch.device] | None = None,
                  cluster_environment: ClusterEnvironment | None = None, checkpoint_io=None, precision_plugin=None,
                  num_nodes: int = 1, start_method: str = "popen", find_unused_parameters: bool = False,
@@ -46,6 +48,7 @@ class DDPStrategy(Strategy):
         super().__init__(accelerator, None, precision_plugin, checkpoint_io)
         self.parallel_devices = parallel_devices
         self.cluster_environment = cluster_environment
+        self._given = {"parallel_devices": parallel_devices is not None, "cluster_environment": cluster_environment is not None}
         self.num_nodes = num_nodes
         self.start_method = start_method
         self.find_unused_parameters = find_unused_parameters
@@ -60,10 +63,11 @@ class DDPStrategy(Strategy):
         from runtime.strategies.environments import select_environment
 
         super().connect(accelerator, device_ids, num_nodes, precision_plugin)
-        if self.parallel_devices is None:
+        # what the user did not give comes from this Trainer (also when the object served another Trainer before)
+        if not self._given["parallel_devices"]:
             self.parallel_devices = [self.accelerator.device(i) for i in device_ids]
         self.num_nodes = num_nodes
-        if self.cluster_environment is None:
+        if not self._given["cluster_environment"]:
             self.cluster_environment = select_environment(len(self.parallel_devices), num_nodes)
         self._configure()
 

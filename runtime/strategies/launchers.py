@@ -43,8 +43,16 @@ class SubprocessLauncher:
 
     def launch(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
         env = self.strategy.cluster_environment
-        if env.creates_processes_externally:  # a later call (fit, then test): the other ranks are running already
+        if not env.creates_processes_externally:  # a later call (fit, then test) finds the other ranks running
+            self._start_children()
+        try:
             return function(*args, **kwargs)
+        except BaseException:
+            self.kill(signal.SIGKILL)
+            raise
+
+    def _start_children(self) -> None:
+        env = self.strategy.cluster_environment
         os.environ["MASTER_ADDR"] = env.main_address
         os.environ["MASTER_PORT"] = str(env.main_port)
         os.environ.setdefault("NODE_RANK", "0")
@@ -54,11 +62,6 @@ class SubprocessLauncher:
             child_env = {**os.environ, "LOCAL_RANK": str(local_rank)}
             self.procs.append(subprocess.Popen(command, env=child_env))
         os.environ["LOCAL_RANK"] = "0"
-        try:
-            return function(*args, **kwargs)
-        except BaseException:
-            self.kill(signal.SIGKILL)
-            raise
 
     def kill(self, signum: int = signal.SIGTERM) -> None:
         for proc in self.procs:

@@ -7,12 +7,14 @@ import torch
 from runtime.accelerators import Accelerator
 from runtime.checkpoint.plugins import CheckpointIO, TorchCheckpointIO
 from runtime.precision import Precision
+from runtime.utilities.exceptions import MisconfigurationException
 
 
 class Strategy:
     """What the loop asks of the hardware: move batches, run backward, step optimizers, talk to peers."""
 
     launcher = None  # what starts the other processes of a multi-process run
+    multi_process = False
     supports_inference_mode = True  # evaluation outside fit may run under torch.inference_mode
 
     def __init__(self, accelerator: Accelerator | None = None, device: torch.device | str | None = None,
@@ -27,10 +29,15 @@ class Strategy:
         """Fill in what a strategy built by the user left out (``Trainer(strategy=DDPStrategy(...))``)."""
         if self.accelerator is None:
             self.accelerator = accelerator
-        if self.root_device is None:
-            self.root_device = self.accelerator.device(device_ids[0])
         if self.precision_plugin is None:
             self.precision_plugin = precision_plugin
+        if not self.multi_process and len(device_ids) * num_nodes > 1:
+            raise MisconfigurationException(
+                f"{type(self).__name__} runs one process, but devices x num_nodes = {len(device_ids) * num_nodes}; "
+                "pass devices=1, or a multi-process strategy such as strategy='ddp'."
+            )
+        if self.root_device is None:
+            self.root_device = self.accelerator.device(device_ids[0])
 
     # -- process facts (a single process)
     world_size = 1

@@ -111,6 +111,12 @@ class Trainer:
         _check_int("num_nodes", num_nodes, minimum=1)
         plugin = select_precision("32-true" if precision is None else precision, self.accelerator.device_type)
         if isinstance(strategy, Strategy):
+            own = strategy.precision_plugin
+            if own is not None and precision is not None and own.name != plugin.name:
+                raise MisconfigurationException(
+                    f"precision={precision!r}, but the strategy passed in brings its own precision plugin ({own.name}); "
+                    "set precision in one place only."
+                )
             self.strategy = strategy
             strategy.connect(self.accelerator, device_ids, num_nodes, plugin)
         else:

@@ -1,7 +1,7 @@
 """A small FSDP training run used by the multi-process tests. Picked by environment variables: MODE
 (fsdp | single), ROOT, OUT (this rank's full final weights and shard sizes), RESUME (a checkpoint to
 resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module), STATE_DICT_TYPE
-(full | sharded)."""
+(full | sharded), RECOMPUTE (activation checkpointing of every nn.Linear)."""
 import os
 import sys
 
@@ -14,6 +14,20 @@ sys.path.insert(0, os.environ["REPO"])
 import runtime as pl  # noqa: E402
 from runtime.callbacks import ModelCheckpoint  # noqa: E402
 from runtime.strategies import FSDPStrategy  # noqa: E402
+
+
+LINEAR_CALLS = [0]  # forward calls of every nn.Linear (activation checkpointing runs them again in backward)
+
+
+def count_linear_calls() -> None:
+    """Only in the script's own processes: importing this file (as a test does) changes nothing."""
+    forward = nn.Linear.forward
+
+    def counted(self, x):
+        LINEAR_CALLS[0] += 1
+        return forward(self, x)
+
+    nn.Linear.forward = counted
 
 
 class Net(pl.LightningModule):
@@ -56,11 +70,14 @@ def full_state(module: torch.nn.Module) -> dict:
 
 
 def main() -> None:
+    count_linear_calls()
     mode = os.environ.get("MODE", "fsdp")
     world = 2 if mode == "fsdp" else 1
     root = os.environ["ROOT"]
-    state_dict_type = os.environ.get("STATE_DICT_TYPE", "full")
-    strategy = FSDPStrategy(auto_wrap_policy={nn.Linear}, state_dict_type=state_dict_type) if mode == "fsdp" else "auto"
+    options = dict(auto_wrap_policy={nn.Linear}, state_dict_type=os.environ.get("STATE_DICT_TYPE", "full"))
+    if os.environ.get("RECOMPUTE"):
+        options["activation_checkpointing_policy"] = {nn.Linear}
+    strategy = FSDPStrategy(**options) if mode == "fsdp" else "auto"
     trainer = pl.Trainer(
         accelerator="cpu", devices=world, strategy=strategy, max_epochs=2, default_root_dir=root,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, accumulate_grad_batches=2,
@@ -68,13 +85,22 @@ def main() -> None:
     )
     with trainer.init_module(empty_init=bool(os.environ.get("EMPTY_INIT"))):
         model = Net()
+    if os.environ.get("EMPTY_INIT"):
+        model.extra = nn.Module()  # made outside init_module: real values that materialising must keep
+        model.extra.register_buffer("marker", torch.full((2,), 7.0))
     loader = DataLoader(data(), batch_size=8 // world)
     trainer.fit(model, loader, DataLoader(data(), batch_size=8 // world), ckpt_path=os.environ.get("RESUME"))
+    calls = LINEAR_CALLS[0]
     validated = trainer.validate(model, DataLoader(data(), batch_size=8 // world), verbose=False)  # same processes
-    shards = {k: (v.to_local() if hasattr(v, "to_local") else v).numel() for k, v in model.state_dict().items()}
+    # a new Trainer runs the model an earlier one sharded (same processes, same shards)
+    again = pl.Trainer(accelerator="cpu", devices=world, strategy=FSDPStrategy(**options) if mode == "fsdp" else "auto",
+                       logger=False, enable_progress_bar=False, enable_model_summary=False)
+    validated_again = again.validate(model, DataLoader(data(), batch_size=8 // world), verbose=False)
+    shards = {k: (v.to_local() if hasattr(v, "to_local") else v).numel() for k, v in model.named_parameters()}
     out = os.environ["OUT"].replace("RANK", str(trainer.global_rank))
     torch.save({"state": full_state(model), "shards": shards, "global_step": trainer.global_step,
-                "val_loss": trainer.callback_metrics["val_loss"].item(), "validated": validated, "sharded": type(trainer.model).__name__}, out)
+                "val_loss": trainer.callback_metrics["val_loss"].item(), "validated": validated,
+                "validated_again": validated_again, "linear_calls_in_fit": calls, "sharded": type(trainer.model).__name__}, out)
 
 
 if __name__ == "__main__":

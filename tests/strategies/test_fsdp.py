@@ -61,6 +61,7 @@ def test_two_processes_hold_half_the_parameters_each_and_train_like_one(runs):
     # trainer.validate after fit runs in the same processes, through the sharded model
     assert r0["validated"] == r1["validated"]
     assert math.isclose(r0["validated"][0]["val_loss"], single[0]["validated"][0]["val_loss"], rel_tol=1e-5)
+    assert r0["validated_again"] == r0["validated"]  # and so does a new Trainer given the sharded model
     root = tmp / "fsdp"  # only global rank zero wrote files
     assert [p.name for p in (root / "lightning_logs").iterdir()] == ["version_0"]
     assert sorted(p.name for p in (root / "ckpt").iterdir()) == ["epoch=0-step=3.ckpt", "epoch=1-step=6.ckpt", "last.ckpt"]
@@ -126,6 +127,15 @@ def test_sharded_checkpoints_are_folders_of_shards_that_resume_anywhere(runs):
         assert torch.equal(v, out[0]["state"][k]), k
 
 
+def test_activation_checkpointing_recomputes_and_changes_nothing_else(runs):
+    tmp, fsdp, single = runs
+    out = run(tmp, "recompute", MODE="fsdp", RECOMPUTE="1")
+    for k, v in fsdp[0]["state"].items():
+        torch.testing.assert_close(out[0]["state"][k], v, rtol=1e-6, atol=1e-7, msg=k)
+    # each of the 12 training micro-batches ran both Linears' forward once more, in backward
+    assert out[0]["linear_calls_in_fit"] - fsdp[0]["linear_calls_in_fit"] == 12 * 2
+
+
 def test_empty_init_builds_on_meta_and_initialises_each_shard(tmp_path):
     out = run(tmp_path, "meta", MODE="fsdp", EMPTY_INIT="1")
     r0, r1 = out
@@ -134,6 +144,7 @@ def test_empty_init_builds_on_meta_and_initialises_each_shard(tmp_path):
         assert torch.isfinite(out[0]["state"][k]).all(), k
     assert out[0]["global_step"] == 6
     assert out[0]["val_loss"] < 1.2  # trained from real initial values (uninitialised memory gives ~1e30)
+    assert torch.equal(out[0]["state"]["extra.marker"], torch.full((2,), 7.0))  # real values were not re-made
 
 
 # ------------------------------------------------------------------ in one process, no process group
@@ -152,8 +163,10 @@ class Bare(pl.LightningModule):
 
 @pytest.fixture
 def clean_dist_env(monkeypatch):
+    """No rank variables inside, none left behind (the launcher sets them for a run's later calls)."""
     for key in _DIST_ENV:
-        monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv(key, "")  # recorded first, so the undo removes what a run sets
+        monkeypatch.delenv(key)
 
 
 def test_meta_parameters_nobody_initialises_are_a_clear_error(tmp_path, clean_dist_env):
@@ -172,10 +185,28 @@ def test_meta_parameters_nobody_initialises_are_a_clear_error(tmp_path, clean_di
     (dict(auto_wrap_policy={"Linear"}), "not nn.Module classes"),
     (dict(auto_wrap_policy=3), "a set of module classes"),
     (dict(start_method="spawn"), "start_method='popen'"),
+    (dict(limit_all_gathers=True), r"\['limit_all_gathers'\], which torch's fully_shard does not take"),
+    (dict(mixed_precision="bf16"), "MixedPrecisionPolicy"),
+    (dict(cpu_offload="yes"), "cpu_offload='yes'"),
 ])
 def test_bad_fsdp_arguments_are_clear_errors(kwargs, match):
     with pytest.raises(MisconfigurationException, match=match):
         FSDPStrategy(**kwargs)
+
+
+def test_torchs_fsdp1_arguments_translate():
+    from functools import partial
+
+    from torch.distributed.fsdp import CPUOffload, MixedPrecision, MixedPrecisionPolicy
+    from torch.distributed.fsdp.wrap import ModuleWrapPolicy, size_based_auto_wrap_policy
+
+    s = FSDPStrategy(auto_wrap_policy=ModuleWrapPolicy({nn.Linear}), mixed_precision=MixedPrecision(param_dtype=torch.bfloat16),
+                     cpu_offload=CPUOffload(offload_params=False), use_orig_params=True)
+    assert s.auto_wrap_policy(nn.Linear(2, 2)) and not s.auto_wrap_policy(nn.ReLU())
+    assert s.mixed_precision == MixedPrecisionPolicy(param_dtype=torch.bfloat16)
+    assert s.cpu_offload is None and "use_orig_params" not in s.fully_shard_kwargs
+    by_size = FSDPStrategy(auto_wrap_policy=partial(size_based_auto_wrap_policy, min_num_params=100)).auto_wrap_policy
+    assert by_size(nn.Linear(10, 10)) and not by_size(nn.Linear(2, 2))
 
 
 def test_strategy_names_and_user_built_strategies_get_the_trainers_hardware(clean_dist_env):
@@ -190,6 +221,17 @@ def test_strategy_names_and_user_built_strategies_get_the_trainers_hardware(clea
     fsdp = pl.Trainer(strategy=FSDPStrategy(auto_wrap_policy=nn.Linear, sharding_strategy="SHARD_GRAD_OP"),
                       accelerator="cpu", devices=2, logger=False).strategy
     assert fsdp.world_size == 2 and fsdp.auto_wrap_policy(nn.Linear(1, 1)) and not fsdp.auto_wrap_policy(nn.ReLU())
+    # one strategy object in a second Trainer takes that Trainer's devices
+    shared = DDPStrategy()
+    assert pl.Trainer(strategy=shared, accelerator="cpu", devices=2, logger=False).world_size == 2
+    assert pl.Trainer(strategy=shared, accelerator="cpu", devices=3, logger=False).world_size == 3
+    with pytest.raises(MisconfigurationException, match="SingleDeviceStrategy runs one process"):
+        pl.Trainer(strategy=SingleDeviceStrategy(), accelerator="cpu", devices=2, logger=False)
+    from runtime.precision import select_precision
+
+    with pytest.raises(MisconfigurationException, match="set precision in one place"):
+        pl.Trainer(strategy=DDPStrategy(precision_plugin=select_precision("bf16-mixed", "cpu")), precision="64-true",
+                   accelerator="cpu", devices=2, logger=False)
 
 
 def test_a_user_built_single_device_strategy_trains(tmp_path):
