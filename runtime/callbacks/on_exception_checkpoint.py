@@ -1,5 +1,6 @@
 """OnExceptionCheckpoint: when training raises, save what there is before the error propagates."""
 import os
+import warnings
 
 from runtime.callbacks.checkpoint import Checkpoint
 
@@ -24,5 +25,19 @@ class OnExceptionCheckpoint(Checkpoint):
         return os.path.join(self.dirpath, self.filename + self.FILE_EXTENSION)
 
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
-        if trainer.state.fn is not None and trainer.state.fn.value == "fit":
+        if trainer.state.fn is None or trainer.state.fn.value != "fit":
+            return
+        if trainer.world_size == 1:
             trainer.save_checkpoint(self.ckpt_path)
+            return
+        # several processes: the others are not here (they are in a step, or being stopped), so nothing
+        # that needs them may run: no barrier, no gather
+        if trainer.strategy.checkpoint_needs_all_ranks:
+            warnings.warn(f"OnExceptionCheckpoint: {self.ckpt_path} was not written. Under {type(trainer.strategy).__name__} "
+                          "a checkpoint needs every process, and only this one stopped with an error.")
+            return
+        from runtime.checkpoint.connector import dump_checkpoint
+
+        # every rank holds the whole model: the one that failed writes the file itself (atomically)
+        trainer.strategy.checkpoint_io.save_checkpoint(dump_checkpoint(trainer), self.ckpt_path)
+        trainer.strategy.checkpoint_io.teardown()

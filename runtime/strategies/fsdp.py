@@ -46,6 +46,7 @@ class FSDPStrategy(DDPStrategy):
     """
 
     supports_inference_mode = False  # gathered parameters made under inference_mode could not train later
+    checkpoint_needs_all_ranks = True
 
     def __init__(self, accelerator=None, parallel_devices=None, cluster_environment=None, checkpoint_io=None,
                  precision_plugin=None, auto_wrap_policy: Any = None, activation_checkpointing_policy: Any = None,

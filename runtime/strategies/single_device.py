@@ -15,6 +15,7 @@ class Strategy:
 
     launcher = None  # what starts the other processes of a multi-process run
     multi_process = False
+    checkpoint_needs_all_ranks = False  # True where saving gathers from every process (FSDP)
     supports_inference_mode = True  # evaluation outside fit may run under torch.inference_mode
 
     def __init__(self, accelerator: Accelerator | None = None, device: torch.device | str | None = None,

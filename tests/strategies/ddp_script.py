@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, os.environ["REPO"])
 import runtime as pl  # noqa: E402
-from runtime.callbacks import ModelCheckpoint  # noqa: E402
+from runtime.callbacks import ModelCheckpoint, OnExceptionCheckpoint  # noqa: E402
 
 
 class Net(pl.LightningModule):
@@ -75,7 +75,8 @@ def main() -> None:
     trainer = pl.Trainer(
         accelerator="cpu", max_epochs=2, default_root_dir=root, enable_progress_bar=False, enable_model_summary=False,
         accumulate_grad_batches=int(os.environ.get("ACCUMULATE", "1")), num_sanity_val_steps=0,
-        callbacks=[Collectives(), ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_last=True, every_n_train_steps=1)],
+        callbacks=[Collectives(), ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_last=True, every_n_train_steps=1),
+                   OnExceptionCheckpoint(os.path.join(root, "on_exception"))],
         **kwargs,
     )
     trainer.fit(Net(), loader, DataLoader(data(global_batch), batch_size=batch))

@@ -1,7 +1,7 @@
 """A small FSDP training run used by the multi-process tests. Picked by environment variables: MODE
 (fsdp | single), ROOT, OUT (this rank's full final weights and shard sizes), RESUME (a checkpoint to
 resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module), STATE_DICT_TYPE
-(full | sharded), RECOMPUTE (activation checkpointing of every nn.Linear)."""
+(full | sharded), RECOMPUTE (activation checkpointing of every nn.Linear), FAIL_STEP (rank 1 raises there)."""
 import os
 import sys
 
@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, os.environ["REPO"])
 import runtime as pl  # noqa: E402
-from runtime.callbacks import ModelCheckpoint  # noqa: E402
+from runtime.callbacks import ModelCheckpoint, OnExceptionCheckpoint  # noqa: E402
 from runtime.strategies import FSDPStrategy  # noqa: E402
 
 
@@ -45,6 +45,8 @@ class Net(pl.LightningModule):
         return self.net(x) * self.scale
 
     def training_step(self, batch, batch_idx):
+        if self.global_rank == 1 and self.global_step == int(os.environ.get("FAIL_STEP", "-1")):
+            raise RuntimeError(f"planted failure on rank 1 at step {self.global_step}")
         x, y = batch
         loss = F.cross_entropy(self(x), y)
         self.log("loss", loss, sync_dist=True)
@@ -81,7 +83,8 @@ def main() -> None:
     trainer = pl.Trainer(
         accelerator="cpu", devices=world, strategy=strategy, max_epochs=2, default_root_dir=root,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, accumulate_grad_batches=2,
-        gradient_clip_val=0.5, callbacks=[ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_top_k=-1, save_last=True)],
+        gradient_clip_val=0.5, callbacks=[ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_top_k=-1, save_last=True),
+                   OnExceptionCheckpoint(os.path.join(root, "on_exception"))],
     )
     with trainer.init_module(empty_init=bool(os.environ.get("EMPTY_INIT"))):
         model = Net()

@@ -98,6 +98,9 @@ def test_a_failing_rank_ends_the_whole_run_quickly_with_its_traceback(tmp_path):
     assert done.returncode != 0
     assert elapsed < 30, f"took {elapsed:.1f} s"
     assert "planted failure on rank 1 at step 3" in done.stdout + done.stderr
+    # the failing rank (not rank zero) wrote OnExceptionCheckpoint's file alone, without waiting for the others
+    saved = torch.load(tmp_path / "fail" / "on_exception" / "on_exception.ckpt", weights_only=True)
+    assert saved["global_step"] == 3
 
 
 def test_two_torchrun_nodes_on_loopback(tmp_path, single):

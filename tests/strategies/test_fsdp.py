@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,20 @@ def test_empty_init_builds_on_meta_and_initialises_each_shard(tmp_path):
     assert out[0]["global_step"] == 6
     assert out[0]["val_loss"] < 1.2  # trained from real initial values (uninitialised memory gives ~1e30)
     assert torch.equal(out[0]["state"]["extra.marker"], torch.full((2,), 7.0))  # real values were not re-made
+
+
+def test_a_failing_rank_ends_the_run_quickly_with_its_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in _DIST_ENV}
+    env.update(REPO=REPO, ROOT=str(tmp_path / "fail"), OUT=str(tmp_path / "fail_RANK.pt"), MODE="fsdp", FAIL_STEP="2")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert time.monotonic() - start < 30
+    output = done.stdout + done.stderr
+    assert "planted failure on rank 1 at step 2" in output
+    # a sharded model cannot be saved by one process alone: OnExceptionCheckpoint says so and writes nothing
+    assert "on_exception.ckpt was not written" in output
+    assert not (tmp_path / "fail" / "on_exception").exists()
 
 
 # ------------------------------------------------------------------ in one process, no process group
