@@ -57,7 +57,7 @@ class SubprocessLauncher:
         os.environ["MASTER_PORT"] = str(env.main_port)
         os.environ.setdefault("NODE_RANK", "0")
         os.environ["WORLD_SIZE"] = str(self.strategy.world_size)
-        command = _script_command()
+        command = _script_command() if self.strategy.num_processes > 1 else []
         for local_rank in range(1, self.strategy.num_processes):
             child_env = {**os.environ, "LOCAL_RANK": str(local_rank)}
             self.procs.append(subprocess.Popen(command, env=child_env))

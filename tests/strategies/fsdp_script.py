@@ -1,7 +1,7 @@
 """A small FSDP training run used by the multi-process tests. Picked by environment variables: MODE
 (fsdp | single), ROOT, OUT (this rank's full final weights and shard sizes), RESUME (a checkpoint to
 resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module), STATE_DICT_TYPE
-(full | sharded), RECOMPUTE (activation checkpointing of every nn.Linear), FAIL_STEP (rank 1 raises there)."""
+(full | sharded), DEVICES and ACCELERATOR (default 2 and cpu), RECOMPUTE (activation checkpointing of every nn.Linear), FAIL_STEP (rank 1 raises there)."""
 import os
 import sys
 
@@ -74,14 +74,15 @@ def full_state(module: torch.nn.Module) -> dict:
 def main() -> None:
     count_linear_calls()
     mode = os.environ.get("MODE", "fsdp")
-    world = 2 if mode == "fsdp" else 1
+    world = int(os.environ.get("DEVICES", "2")) if mode == "fsdp" else 1
+    accelerator = os.environ.get("ACCELERATOR", "cpu")
     root = os.environ["ROOT"]
     options = dict(auto_wrap_policy={nn.Linear}, state_dict_type=os.environ.get("STATE_DICT_TYPE", "full"))
     if os.environ.get("RECOMPUTE"):
         options["activation_checkpointing_policy"] = {nn.Linear}
     strategy = FSDPStrategy(**options) if mode == "fsdp" else "auto"
     trainer = pl.Trainer(
-        accelerator="cpu", devices=world, strategy=strategy, max_epochs=2, default_root_dir=root,
+        accelerator=accelerator, devices=world, strategy=strategy, max_epochs=2, default_root_dir=root,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, accumulate_grad_batches=2,
         gradient_clip_val=0.5, callbacks=[ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_top_k=-1, save_last=True),
                    OnExceptionCheckpoint(os.path.join(root, "on_exception"))],
@@ -96,7 +97,7 @@ def main() -> None:
     calls = LINEAR_CALLS[0]
     validated = trainer.validate(model, DataLoader(data(), batch_size=8 // world), verbose=False)  # same processes
     # a new Trainer runs the model an earlier one sharded (same processes, same shards)
-    again = pl.Trainer(accelerator="cpu", devices=world, strategy=FSDPStrategy(**options) if mode == "fsdp" else "auto",
+    again = pl.Trainer(accelerator=accelerator, devices=world, strategy=FSDPStrategy(**options) if mode == "fsdp" else "auto",
                        logger=False, enable_progress_bar=False, enable_model_summary=False)
     validated_again = again.validate(model, DataLoader(data(), batch_size=8 // world), verbose=False)
     shards = {k: (v.to_local() if hasattr(v, "to_local") else v).numel() for k, v in model.named_parameters()}

@@ -29,8 +29,8 @@ def run(tmp: Path, name: str, **extra: str) -> dict:
     env.update(REPO=REPO, ROOT=str(tmp / name), OUT=str(tmp / f"{name}_RANK.pt"), **extra)
     done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-4000:]
-    ranks = 2 if extra.get("MODE", "fsdp") == "fsdp" else 1
-    return {r: torch.load(tmp / f"{name}_{r}.pt", weights_only=True) for r in range(ranks)}
+    ranks = int(extra.get("DEVICES", "2")) if extra.get("MODE", "fsdp") == "fsdp" else 1
+    return {r: torch.load(tmp / f"{name}_{r}.pt", weights_only=True, map_location="cpu") for r in range(ranks)}
 
 
 def assert_close(a: dict, b: dict) -> None:
