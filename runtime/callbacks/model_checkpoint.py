@@ -420,7 +420,10 @@ class ModelCheckpoint(Checkpoint):
             except OSError:
                 import shutil
 
-                shutil.copy(filepath, linkpath)
+                if os.path.isdir(filepath):  # a sharded checkpoint folder
+                    shutil.copytree(filepath, linkpath)
+                else:
+                    shutil.copy(filepath, linkpath)
         barrier = getattr(getattr(trainer, "strategy", None), "barrier", None)
         if barrier is not None:
             barrier()

@@ -57,14 +57,25 @@ def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str,
     saved_optimizers = meta.get("sharded_checkpoint", {}).get("optimizers", 0)
     optimizers = optimizers if saved_optimizers else []
     target: dict[str, Any] = {"state_dict": module.state_dict()}
+    # strict, as load_state_dict is, and decided from the files alone: every rank raises, none waits
+    saved = {key.split(".", 1)[1] for key in dcp.FileSystemReader(path).read_metadata().state_dict_metadata
+             if key.startswith("state_dict.")}
+    missing, unexpected = sorted(set(target["state_dict"]) - saved), sorted(saved - set(target["state_dict"]))
+    if missing or unexpected:
+        raise RuntimeError(
+            f"Checkpoint {path} does not fit {type(module).__name__}: missing keys {missing}, unexpected keys "
+            f"{unexpected}.\nWas it saved from another model, or with other hyperparameters?"
+        )
     if optimizers:
         target["optimizer_states"] = [get_optimizer_state_dict(module, opt) for opt in optimizers]
     try:
         dcp.load(target, checkpoint_id=path)
-    except Exception as err:
+    except BaseException as err:  # torch's CheckpointException is not an Exception
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
         raise RuntimeError(
-            f"Checkpoint {path} does not fit {type(module).__name__}: {str(err).strip().splitlines()[-1]}\n"
-            "Was it saved from another model, or with other hyperparameters?"
+            f"Checkpoint {path} could not be loaded into {type(module).__name__} and its optimizers: "
+            f"{str(err).strip().splitlines()[-1]}"
         ) from None
     set_model_state_dict(module, target["state_dict"])
     for opt, state in zip(optimizers, target.get("optimizer_states", [])):
@@ -79,7 +90,7 @@ def consolidate(path: str, map_location: Any = None, weights_only: bool | None =
     """The whole checkpoint in one process, in the single-device format (as if saved with ``"full"``)."""
     from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
 
-    meta = _load_meta(path, weights_only)
+    meta = _load_meta(path, weights_only, map_location)
     with tempfile.TemporaryDirectory() as tmp:
         whole = os.path.join(tmp, "whole.pt")
         dcp_to_torch_save(path, whole)
@@ -102,7 +113,7 @@ def _index_keyed(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _load_meta(path: str, weights_only: bool | None = True) -> dict[str, Any]:
+def _load_meta(path: str, weights_only: bool | None = True, map_location: Any = None) -> dict[str, Any]:
     from runtime.checkpoint.io import CorruptCheckpointError, load_checkpoint_file
 
     meta = os.path.join(path, META)
@@ -111,7 +122,7 @@ def _load_meta(path: str, weights_only: bool | None = True) -> dict[str, Any]:
             f"Checkpoint {path} is a sharded checkpoint folder without its {META}: it was not written completely "
             "or was changed afterwards. Use another checkpoint."
         )
-    return load_checkpoint_file(meta, weights_only=weights_only)
+    return load_checkpoint_file(meta, map_location=map_location, weights_only=weights_only)
 
 
 def _replace(partial: str, path: str) -> None:

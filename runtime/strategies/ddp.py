@@ -31,9 +31,13 @@ class _StepModule(nn.Module):
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
         self.module = module
+        self.after_step: Any = None  # called inside forward, after the step (DDP's manual optimization)
 
     def forward(self, name: str, *args: Any) -> Any:
-        return self.module.trainer._hooks.module(name, *args)
+        out = self.module.trainer._hooks.module(name, *args)
+        if self.after_step is not None:
+            self.after_step()
+        return out
 
 
 class DDPStrategy(Strategy):
@@ -145,10 +149,11 @@ class DDPStrategy(Strategy):
         module.to(self.root_device)
         self._share_logger_versions(trainer)
         device_ids = [self.root_device.index] if self.root_device.type == "cuda" else None
+        wrapper = _StepModule(module)
         self._ddp = DistributedDataParallel(
-            _StepModule(module), device_ids=device_ids, find_unused_parameters=self.find_unused_parameters,
-            **self.ddp_kwargs,
+            wrapper, device_ids=device_ids, find_unused_parameters=self.find_unused_parameters, **self.ddp_kwargs,
         )
+        wrapper.after_step = self._after_step
 
     def _share_logger_versions(self, trainer) -> None:
         """Every rank uses rank zero's logger version, so log and checkpoint folders agree."""
@@ -165,9 +170,37 @@ class DDPStrategy(Strategy):
         return self._ddp if self._ddp is not None else self.trainer.lightning_module
 
     def step(self, name: str, *args: Any) -> Any:
-        if name == "training_step":
-            return self._ddp(name, *args)
-        return self.trainer._hooks.module(name, *args)
+        if name != "training_step":
+            return self.trainer._hooks.module(name, *args)
+        try:
+            out = self._ddp(name, *args)
+        except RuntimeError as err:
+            if "find_unused_parameters=True" in str(err) and not self.find_unused_parameters:
+                raise RuntimeError(
+                    "Some parameters got no gradient in a backward pass (a GAN's discriminator step leaves the generator "
+                    "out, for one), and DDP waits for them. Use strategy='ddp_find_unused_parameters_true' (or "
+                    f"DDPStrategy(find_unused_parameters=True)).\n\ntorch's message: {err}"
+                ) from None
+            raise
+        self._ddp.require_backward_grad_sync = True  # after a manual step (see _after_step): sync the next one
+        return out
+
+    # -- manual optimization: backward runs inside DDP's forward (in training_step), so the reducer is
+    # prepared before each manual_backward instead of after the forward
+    def _after_step(self) -> None:
+        if not self.trainer.lightning_module.automatic_optimization:
+            self._ddp.require_backward_grad_sync = False  # the backward already happened: DDP must not wait for one
+
+    def backward(self, loss: torch.Tensor, optimizer: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        ddp = self._ddp
+        if ddp is not None and not self.trainer.lightning_module.automatic_optimization:
+            if torch.is_grad_enabled() and ddp.require_backward_grad_sync:
+                ddp.require_forward_param_sync = True
+                ddp.reducer._rebuild_buckets()
+                ddp.reducer.prepare_for_backward([loss] if ddp.find_unused_parameters and not ddp.static_graph else [])
+            else:
+                ddp.require_forward_param_sync = False
+        return super().backward(loss, optimizer, *args, **kwargs)
 
     def no_sync(self):
         """Skip the gradient all-reduce (micro-batches that do not step the optimizer)."""

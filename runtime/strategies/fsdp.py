@@ -283,6 +283,8 @@ def _offload_policy(cpu_offload: Any) -> Any:
         return cpu_offload
     if hasattr(cpu_offload, "offload_params"):  # FSDP1's CPUOffload(offload_params=...)
         cpu_offload = cpu_offload.offload_params
+    if cpu_offload is None:  # Lightning's default
+        return None
     if isinstance(cpu_offload, bool):
         return CPUOffloadPolicy() if cpu_offload else None
     raise MisconfigurationException(f"cpu_offload={cpu_offload!r}: pass True/False or a CPUOffloadPolicy.")

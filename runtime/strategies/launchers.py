@@ -37,9 +37,12 @@ def _script_command() -> list[str]:
 class SubprocessLauncher:
     """Rank zero starts local ranks 1..N-1 as copies of its own command, then runs on as rank 0."""
 
+    # the ranks this process started, whichever Trainer started them: a failure in a later call, by the
+    # same Trainer or another one, must end them too
+    procs: list[subprocess.Popen] = []
+
     def __init__(self, strategy) -> None:
         self.strategy = strategy
-        self.procs: list[subprocess.Popen] = []
 
     def launch(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
         env = self.strategy.cluster_environment

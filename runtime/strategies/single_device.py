@@ -23,6 +23,7 @@ class Strategy:
         self.accelerator = accelerator
         self.root_device = torch.device(device) if isinstance(device, str) else device
         self.precision_plugin = precision_plugin
+        self.precision_given = precision_plugin is not None  # else each Trainer's precision= fills it in
         self.checkpoint_io = checkpoint_io or TorchCheckpointIO()
         self.trainer = None
 
@@ -30,7 +31,7 @@ class Strategy:
         """Fill in what a strategy built by the user left out (``Trainer(strategy=DDPStrategy(...))``)."""
         if self.accelerator is None:
             self.accelerator = accelerator
-        if self.precision_plugin is None:
+        if not self.precision_given:
             self.precision_plugin = precision_plugin
         if not self.multi_process and len(device_ids) * num_nodes > 1:
             raise MisconfigurationException(

@@ -112,7 +112,7 @@ class Trainer:
         plugin = select_precision("32-true" if precision is None else precision, self.accelerator.device_type)
         if isinstance(strategy, Strategy):
             own = strategy.precision_plugin
-            if own is not None and precision is not None and own.name != plugin.name:
+            if strategy.precision_given and precision is not None and own.name != plugin.name:
                 raise MisconfigurationException(
                     f"precision={precision!r}, but the strategy passed in brings its own precision plugin ({own.name}); "
                     "set precision in one place only."

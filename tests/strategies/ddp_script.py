@@ -1,7 +1,7 @@
 """A small DDP training run used by the multi-process tests. Behaviour is picked by environment
 variables: MODE (ddp | torchrun | single), OUT (where to save this rank's final weights), ROOT,
 DEVICES, NUM_NODES, ACCUMULATE, FAIL_RANK / FAIL_STEP (raise there), FAIL_ONCE (only in the first
-torchrun attempt), GLOBAL_BATCH (summed over processes)."""
+torchrun attempt), GLOBAL_BATCH (summed over processes), MANUAL (manual optimization, two optimizers)."""
 import os
 import sys
 
@@ -20,6 +20,7 @@ class Net(pl.LightningModule):
         super().__init__()
         torch.manual_seed(0)
         self.net = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3))
+        self.automatic_optimization = not os.environ.get("MANUAL")
 
     def training_step(self, batch, batch_idx):
         fail_step = int(os.environ.get("FAIL_STEP", "-1"))
@@ -27,6 +28,17 @@ class Net(pl.LightningModule):
         if self.global_step == fail_step and self.global_rank == int(os.environ.get("FAIL_RANK", "1")) and first_try:
             raise RuntimeError(f"planted failure on rank {self.global_rank} at step {fail_step}")
         x, y = batch
+        if not self.automatic_optimization:  # two optimizers, two backward passes per step, as a GAN does
+            first, second = self.optimizers()
+            first.zero_grad()
+            self.manual_backward(F.cross_entropy(self.net(x), y))
+            first.step()
+            loss = F.cross_entropy(self.net(x), y)
+            second.zero_grad()
+            self.manual_backward(loss)
+            second.step()
+            self.log("loss", loss, sync_dist=True)
+            return None
         loss = F.cross_entropy(self.net(x), y)
         self.log("loss", loss, sync_dist=True)
         self.log("rank_value", float(self.global_rank), sync_dist=True, on_step=False, on_epoch=True)
@@ -37,6 +49,8 @@ class Net(pl.LightningModule):
         self.log("val_loss", F.cross_entropy(self.net(x), y), sync_dist=True)
 
     def configure_optimizers(self):
+        if not self.automatic_optimization:
+            return torch.optim.SGD(self.net[0].parameters(), lr=0.2), torch.optim.SGD(self.net[2].parameters(), lr=0.1)
         return torch.optim.SGD(self.parameters(), lr=0.2)
 
 

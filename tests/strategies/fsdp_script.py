@@ -1,7 +1,8 @@
 """A small FSDP training run used by the multi-process tests. Picked by environment variables: MODE
 (fsdp | single), ROOT, OUT (this rank's full final weights and shard sizes), RESUME (a checkpoint to
 resume from), EMPTY_INIT (build the model on the meta device with Trainer.init_module), STATE_DICT_TYPE
-(full | sharded), DEVICES and ACCELERATOR (default 2 and cpu), RECOMPUTE (activation checkpointing of every nn.Linear), FAIL_STEP (rank 1 raises there)."""
+(full | sharded), DEVICES and ACCELERATOR (default 2 and cpu), RECOMPUTE (activation checkpointing of every nn.Linear), FAIL_STEP (rank 1 raises there), HIDDEN
+(the hidden width, default 16)."""
 import os
 import sys
 
@@ -88,7 +89,7 @@ def main() -> None:
                    OnExceptionCheckpoint(os.path.join(root, "on_exception"))],
     )
     with trainer.init_module(empty_init=bool(os.environ.get("EMPTY_INIT"))):
-        model = Net()
+        model = Net(hidden=int(os.environ.get("HIDDEN", "16")))
     if os.environ.get("EMPTY_INIT"):
         model.extra = nn.Module()  # made outside init_module: real values that materialising must keep
         model.extra.register_buffer("marker", torch.full((2,), 7.0))

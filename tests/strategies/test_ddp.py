@@ -91,6 +91,16 @@ def test_accumulation_skips_the_allreduce_and_still_matches(tmp_path, tmp_path_f
     assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "ddp", 1)["state"], exact=True)
 
 
+def test_manual_optimization_with_two_optimizers_matches_one_process(tmp_path):
+    done = run(tmp_path, "ddp", MODE="ddp", DEVICES="2", MANUAL="1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    ref = run(tmp_path, "single", MODE="single", MANUAL="1")
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    assert load(tmp_path, "ddp", 0)["global_step"] == load(tmp_path, "single")["global_step"] == 24  # 2 steps a batch
+    assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "single")["state"])
+    assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "ddp", 1)["state"], exact=True)
+
+
 def test_a_failing_rank_ends_the_whole_run_quickly_with_its_traceback(tmp_path):
     start = time.monotonic()
     done = run(tmp_path, "fail", timeout=60, MODE="ddp", DEVICES="2", FAIL_RANK="1", FAIL_STEP="3")

@@ -126,6 +126,13 @@ def test_sharded_checkpoints_are_folders_of_shards_that_resume_anywhere(runs):
     model = load_script().Net.load_from_checkpoint(folder / "last.ckpt")
     for k, v in model.state_dict().items():
         assert torch.equal(v, out[0]["state"][k]), k
+    # a folder from another model: one clear error on every rank, and nobody waits
+    env = {k: v for k, v in os.environ.items() if k not in _DIST_ENV}
+    env.update(REPO=REPO, ROOT=str(tmp / "wrong"), OUT=str(tmp / "wrong_RANK.pt"), MODE="fsdp", HIDDEN="8",
+               STATE_DICT_TYPE="sharded", RESUME=str(first))
+    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"Checkpoint {first} could not be loaded into Net" in done.stdout + done.stderr
 
 
 def test_activation_checkpointing_recomputes_and_changes_nothing_else(runs):
@@ -236,10 +243,12 @@ def test_strategy_names_and_user_built_strategies_get_the_trainers_hardware(clea
     fsdp = pl.Trainer(strategy=FSDPStrategy(auto_wrap_policy=nn.Linear, sharding_strategy="SHARD_GRAD_OP"),
                       accelerator="cpu", devices=2, logger=False).strategy
     assert fsdp.world_size == 2 and fsdp.auto_wrap_policy(nn.Linear(1, 1)) and not fsdp.auto_wrap_policy(nn.ReLU())
-    # one strategy object in a second Trainer takes that Trainer's devices
+    # one strategy object in a second Trainer takes that Trainer's devices and precision
     shared = DDPStrategy()
-    assert pl.Trainer(strategy=shared, accelerator="cpu", devices=2, logger=False).world_size == 2
-    assert pl.Trainer(strategy=shared, accelerator="cpu", devices=3, logger=False).world_size == 3
+    assert pl.Trainer(strategy=shared, accelerator="cpu", devices=2, precision="bf16-true", logger=False).world_size == 2
+    second = pl.Trainer(strategy=shared, accelerator="cpu", devices=3, logger=False)
+    assert second.world_size == 3 and second.precision == "32-true"
+    assert FSDPStrategy(cpu_offload=None).cpu_offload is None  # Lightning's default
     with pytest.raises(MisconfigurationException, match="SingleDeviceStrategy runs one process"):
         pl.Trainer(strategy=SingleDeviceStrategy(), accelerator="cpu", devices=2, logger=False)
     from runtime.precision import select_precision
