@@ -184,15 +184,19 @@ def preempted_checkpoint(trainer) -> str | None:
     return path
 
 
-def save_on_preemption(trainer) -> None:
-    """A stop signal arrived and the step is finished: save where we are, requeue under SLURM, exit 128 + signal."""
-    signum = trainer._received_signal
+def save_on_preemption(trainer, signum: int) -> None:
+    """A stop signal arrived and the step is finished: save where we are, requeue under SLURM, exit 128 + signal.
+
+    With several processes every rank comes here at the same step (see ``_PeerSignals``), so the save's
+    collectives (a barrier, FSDP's gathers) meet."""
     found = hpc_checkpoints(trainer.default_root_dir)
     path = os.path.join(trainer.default_root_dir, f"hpc_ckpt_{found[-1][0] + 1 if found else 1}.ckpt")
+    path = trainer.strategy.broadcast(path)  # one name, as rank zero sees the folder
     trainer.save_checkpoint(path)
     trainer.strategy.checkpoint_io.teardown()
     job = os.environ.get("SLURM_JOB_ID")
-    if signum == getattr(signal, "SIGUSR1", None) and job and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+    if (trainer.is_global_zero and signum == getattr(signal, "SIGUSR1", None) and job
+            and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive")):
         import subprocess
 
         result = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
@@ -201,6 +205,48 @@ def save_on_preemption(trainer) -> None:
         else:
             rank_zero_warn(f"`scontrol requeue {job}` failed ({result.stderr.strip()}); resume by hand from {path}.")
     raise SystemExit(128 + signum)
+
+
+def signal_to_act_on(trainer) -> int | None:
+    """After each training step: the stop signal to save and exit for now, if any (the loop's one check)."""
+    peers = trainer._peer_signals
+    if peers is None:
+        return trainer._received_signal
+    return peers.exchange(trainer._received_signal)
+
+
+class _PeerSignals:
+    """Ranks receive a scheduler's signal at slightly different steps, yet must save at the same one. After
+    each step every rank adds what it received to a small all-reduce (MAX) that runs in the background on
+    a CPU (gloo) group; the result is read after the next step, so all ranks act one step later, together."""
+
+    def __init__(self, strategy) -> None:
+        import torch.distributed as dist
+
+        group = getattr(strategy, "_signal_group", None)
+        if group is None:  # created once, by every rank (a collective)
+            group = strategy._signal_group = dist.new_group(backend="gloo")
+        self.group = group
+        self.flag = torch.zeros(1, dtype=torch.int32)
+        self.work = None
+
+    def exchange(self, received: int | None) -> int | None:
+        import torch.distributed as dist
+
+        if self.work is not None:
+            self.work.wait()
+            agreed = int(self.flag.item())
+            if agreed:
+                self.work = None
+                return agreed
+        self.flag.fill_(received or 0)
+        self.work = dist.all_reduce(self.flag, op=dist.ReduceOp.MAX, group=self.group, async_op=True)
+        return None
+
+    def close(self) -> None:
+        if self.work is not None:
+            self.work.wait()
+            self.work = None
 
 
 @contextmanager
@@ -216,9 +262,13 @@ def preemption_signals(trainer) -> Generator[None, None, None]:
 
     previous = {sig: signal.signal(sig, handler) for sig in signals}
     trainer._received_signal = None
+    trainer._peer_signals = _PeerSignals(trainer.strategy) if trainer.world_size > 1 else None
     try:
         yield
+        if trainer._peer_signals is not None:
+            trainer._peer_signals.close()
     finally:
+        trainer._peer_signals = None
         for sig, prev in previous.items():
             signal.signal(sig, prev)
 

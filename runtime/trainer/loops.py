@@ -124,8 +124,10 @@ def run_train_epoch(trainer, loader) -> None:
         if not accumulating:
             p.batches_that_stepped += 1
         trainer._pending_step = False
-        if trainer._received_signal:
-            connector.save_on_preemption(trainer)
+        if trainer._received_signal or trainer._peer_signals is not None:
+            signum = connector.signal_to_act_on(trainer)
+            if signum:
+                connector.save_on_preemption(trainer, signum)
         if trainer.max_time is not None and trainer._max_time_reached():
             trainer.should_stop = True
         if (trainer.max_steps != -1 and p.optimizer_steps >= trainer.max_steps) or (

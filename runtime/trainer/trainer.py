@@ -255,6 +255,7 @@ class Trainer:
         self._epoch_start = None  # random states the current epoch's data order was drawn from
         self._pending_step = False  # inside on_train_batch_end of a batch that stepped the optimizer
         self._received_signal: int | None = None
+        self._peer_signals = None  # with several processes: agreeing on a stop signal (checkpoint/connector.py)
         self._weights_only: bool | None = True
         self._transfer_noop: bool | None = None
         self._val_enabled_cache: bool | None = None

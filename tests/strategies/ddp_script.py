@@ -1,8 +1,10 @@
 """A small DDP training run used by the multi-process tests. Behaviour is picked by environment
 variables: MODE (ddp | torchrun | single), OUT (where to save this rank's final weights), ROOT,
 DEVICES, NUM_NODES, ACCUMULATE, FAIL_RANK / FAIL_STEP (raise there), FAIL_ONCE (only in the first
-torchrun attempt), GLOBAL_BATCH (summed over processes), MANUAL (manual optimization, two optimizers)."""
+torchrun attempt), GLOBAL_BATCH (summed over processes), MANUAL (manual optimization, two optimizers), SIGNAL_RANK /
+SIGNAL_STEP (that rank sends itself SIGTERM there, in a run that did not resume)."""
 import os
+import signal
 import sys
 
 import torch
@@ -27,6 +29,10 @@ class Net(pl.LightningModule):
         first_try = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" or not os.environ.get("FAIL_ONCE")
         if self.global_step == fail_step and self.global_rank == int(os.environ.get("FAIL_RANK", "1")) and first_try:
             raise RuntimeError(f"planted failure on rank {self.global_rank} at step {fail_step}")
+        signal_step = int(os.environ.get("SIGNAL_STEP", "-1"))
+        if self.global_step == signal_step and self.global_rank == int(os.environ.get("SIGNAL_RANK", "1")) \
+                and self.trainer.ckpt_path is None:  # a scheduler's SIGTERM reaches this rank first
+            os.kill(os.getpid(), signal.SIGTERM)
         x, y = batch
         if not self.automatic_optimization:  # two optimizers, two backward passes per step, as a GAN does
             first, second = self.optimizers()

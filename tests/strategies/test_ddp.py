@@ -1,6 +1,7 @@
 """DDP with real processes (gloo on CPU): the same weights on every rank and as one process with the
 same global batch, collectives, rank-zero files, no hangs, torchrun multi-node and elastic restarts."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -99,6 +100,18 @@ def test_manual_optimization_with_two_optimizers_matches_one_process(tmp_path):
     assert load(tmp_path, "ddp", 0)["global_step"] == load(tmp_path, "single")["global_step"] == 24  # 2 steps a batch
     assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "single")["state"])
     assert_close(load(tmp_path, "ddp", 0)["state"], load(tmp_path, "ddp", 1)["state"], exact=True)
+
+
+def test_a_stop_signal_on_one_rank_saves_on_all_and_the_next_start_resumes(tmp_path, single):
+    first = run(tmp_path, "sig", MODE="ddp", DEVICES="2", SIGNAL_RANK="1", SIGNAL_STEP="4")
+    assert first.returncode == 128 + signal.SIGTERM, first.stderr[-3000:]
+    saved = torch.load(tmp_path / "sig" / "hpc_ckpt_1.ckpt", weights_only=True)
+    assert saved["global_step"] == 6  # the ranks agreed one step after rank 1 got the signal, and saved together
+    again = run(tmp_path, "sig", MODE="ddp", DEVICES="2")  # the same command again: resumes by itself
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert load(tmp_path, "sig", 0)["global_step"] == 12
+    assert_close(load(tmp_path, "sig", 0)["state"], single["state"])
+    assert_close(load(tmp_path, "sig", 0)["state"], load(tmp_path, "sig", 1)["state"], exact=True)
 
 
 def test_a_failing_rank_ends_the_whole_run_quickly_with_its_traceback(tmp_path):
