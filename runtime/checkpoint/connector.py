@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, Generator
@@ -216,9 +217,14 @@ def signal_to_act_on(trainer) -> int | None:
 
 
 class _PeerSignals:
-    """Ranks receive a scheduler's signal at slightly different steps, yet must save at the same one. After
-    each step every rank adds what it received to a small all-reduce (MAX) that runs in the background on
-    a CPU (gloo) group; the result is read after the next step, so all ranks act one step later, together."""
+    """Ranks receive a scheduler's signal at slightly different steps, yet must save at the same one.
+
+    At agreed steps every rank adds the signal it has received to a small all-reduce (MAX) that runs in the
+    background on a CPU (gloo) group; its result is read at the next agreed step, where all ranks act on it
+    together. The same all-reduce carries rank zero's proposal for the gap to the exchange after that (about
+    ``every_seconds`` of its steps), so the steps stay agreed without a collective on every step."""
+
+    every_seconds = 0.5
 
     def __init__(self, strategy) -> None:
         import torch.distributed as dist
@@ -227,19 +233,35 @@ class _PeerSignals:
         if group is None:  # created once, by every rank (a collective)
             group = strategy._signal_group = dist.new_group(backend="gloo")
         self.group = group
-        self.flag = torch.zeros(1, dtype=torch.int32)
+        self.is_zero = strategy.is_global_zero
+        self.flag = torch.zeros(2, dtype=torch.int64)  # [signal, steps until the exchange after next]
         self.work = None
+        self.countdown = 1  # steps until the next exchange
+        self.gap = 1  # steps from the last exchange to the next
+        self.since = time.monotonic()
 
     def exchange(self, received: int | None) -> int | None:
         import torch.distributed as dist
 
-        if self.work is not None:
+        self.countdown -= 1
+        if self.countdown > 0:
+            return None
+        steps = self.gap  # since the last exchange
+        if self.work is not None:  # the result of the last exchange: a signal to act on, and the next gap
             self.work.wait()
-            agreed = int(self.flag.item())
+            self.work = None
+            agreed, proposed = self.flag.tolist()
             if agreed:
-                self.work = None
                 return agreed
-        self.flag.fill_(received or 0)
+            self.gap = max(1, proposed)
+        self.countdown = self.gap
+        proposal = 0
+        if self.is_zero:  # the gap after the next one: about every_seconds of rank zero's recent steps
+            now = time.monotonic()
+            per_step = max((now - self.since) / steps, 1e-6)
+            proposal = int(min(max(self.every_seconds / per_step, 1), 10_000))
+            self.since = now
+        self.flag[0], self.flag[1] = received or 0, proposal
         self.work = dist.all_reduce(self.flag, op=dist.ReduceOp.MAX, group=self.group, async_op=True)
         return None
 

@@ -6,6 +6,7 @@ SIGNAL_STEP (that rank sends itself SIGTERM there, in a run that did not resume)
 import os
 import signal
 import sys
+import time
 
 import torch
 from torch import nn
@@ -30,6 +31,8 @@ class Net(pl.LightningModule):
         if self.global_step == fail_step and self.global_rank == int(os.environ.get("FAIL_RANK", "1")) and first_try:
             raise RuntimeError(f"planted failure on rank {self.global_rank} at step {fail_step}")
         signal_step = int(os.environ.get("SIGNAL_STEP", "-1"))
+        if signal_step >= 0:
+            time.sleep(0.2)  # steps of a real size: ranks exchange signals about every 0.5 s of steps
         if self.global_step == signal_step and self.global_rank == int(os.environ.get("SIGNAL_RANK", "1")) \
                 and self.trainer.ckpt_path is None:  # a scheduler's SIGTERM reaches this rank first
             os.kill(os.getpid(), signal.SIGTERM)
