@@ -116,6 +116,12 @@ def restore(trainer, ckpt_path: str, fn: TrainerFn, weights_only: bool | None) -
             dm.on_load_checkpoint(checkpoint)
     if fn != TrainerFn.FITTING:
         return checkpoint
+    if "optimizer_states" not in checkpoint:
+        raise MisconfigurationException(
+            f"Checkpoint {ckpt_path} holds only the weights (saved with save_weights_only=True, or by hand), so fit "
+            "cannot resume from it: the optimizer, scheduler and loop state are not in it. To train on from these "
+            "weights, load them into the model (`Model.load_from_checkpoint(path)`) and call fit without ckpt_path."
+        )
     for cb in trainer.callbacks:
         state = checkpoint.get("callbacks", {}).get(cb.state_key)
         if state:

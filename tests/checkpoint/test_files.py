@@ -136,6 +136,18 @@ WRITER = textwrap.dedent(
 )
 
 
+def test_fit_refuses_to_resume_from_weights_only(tmp_path):
+    trainer = quiet(tmp_path, callbacks=[ModelCheckpoint(dirpath=tmp_path / "w", save_weights_only=True)],
+                    enable_checkpointing=True)
+    trainer.fit(BoringModel())
+    path = next((tmp_path / "w").glob("*.ckpt"))
+    with pytest.raises(MisconfigurationException, match="holds only the weights.*load_from_checkpoint"):
+        quiet(tmp_path).fit(BoringModel(), ckpt_path=path)
+    weights = BoringModel.load_from_checkpoint(path).state_dict()  # what it is for still works
+    results = quiet(tmp_path, limit_val_batches=2).validate(BoringModel(), ckpt_path=path, verbose=False)
+    assert weights and results
+
+
 def test_sigkill_during_saves_never_leaves_a_truncated_checkpoint(tmp_path):
     target = tmp_path / "last.ckpt"
     for delay in (0.0, 0.05, 0.13, 0.21, 0.34):  # after the first save, at points inside later ones
