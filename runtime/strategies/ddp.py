@@ -182,7 +182,8 @@ class DDPStrategy(Strategy):
                     f"DDPStrategy(find_unused_parameters=True)).\n\ntorch's message: {err}"
                 ) from None
             raise
-        self._ddp.require_backward_grad_sync = True  # after a manual step (see _after_step): sync the next one
+        if not self.trainer.lightning_module.automatic_optimization:
+            self._ddp.require_backward_grad_sync = True  # _after_step turned it off for DDP's post-forward
         return out
 
     # -- manual optimization: backward runs inside DDP's forward (in training_step), so the reducer is

@@ -142,8 +142,8 @@ class Strategy:
 
 
 class SingleDeviceStrategy(Strategy):
-    """Training on one device in this process: ``SingleDeviceStrategy(device="cuda:1")``."""
+    """Training on one device in this process: ``SingleDeviceStrategy(device="cuda:1")`` (None: the Trainer's)."""
 
-    def __init__(self, device: torch.device | str = "cpu", accelerator: Accelerator | None = None,
+    def __init__(self, device: torch.device | str | None = "cpu", accelerator: Accelerator | None = None,
                  checkpoint_io: CheckpointIO | None = None, precision_plugin: Precision | None = None) -> None:
         super().__init__(accelerator, device, precision_plugin, checkpoint_io)

@@ -117,10 +117,10 @@ class Trainer:
                     f"precision={precision!r}, but the strategy passed in brings its own precision plugin ({own.name}); "
                     "set precision in one place only."
                 )
-            self.strategy = strategy
-            strategy.connect(self.accelerator, device_ids, num_nodes, plugin)
         else:
-            self.strategy = _select_strategy(strategy, self.accelerator, device_ids, num_nodes, plugin)
+            strategy = _select_strategy(strategy, device_ids, num_nodes)
+        strategy.connect(self.accelerator, device_ids, num_nodes, plugin)  # the hardware, precision and launcher
+        self.strategy = strategy
         for plugin in _as_list(plugins):
             if isinstance(plugin, CheckpointIO):
                 self.strategy.checkpoint_io = plugin
@@ -990,7 +990,8 @@ class Trainer:
             lg.save()
 
 # ====================================================================== module-level helpers
-def _select_strategy(name: Any, accelerator, device_ids: list[int], num_nodes: int, precision) -> Strategy:
+def _select_strategy(name: Any, device_ids: list[int], num_nodes: int) -> Strategy:
+    """The strategy a name stands for; ``Strategy.connect`` then gives it the Trainer's hardware."""
     from runtime.strategies.environments import select_environment
 
     if name not in _STRATEGIES:
@@ -998,24 +999,15 @@ def _select_strategy(name: Any, accelerator, device_ids: list[int], num_nodes: i
     environment = select_environment(len(device_ids), num_nodes)
     external_world = environment.world_size() if environment.creates_processes_externally else 1
     if name == "single_device" or (name == "auto" and len(device_ids) * num_nodes == 1 and external_world == 1):
-        if len(device_ids) * num_nodes > 1:
-            raise MisconfigurationException(
-                f"strategy='single_device' runs one process, but devices x num_nodes = {len(device_ids) * num_nodes}; "
-                "pass devices=1 or strategy='ddp'."
-            )
-        return SingleDeviceStrategy(accelerator.device(device_ids[0]), accelerator=accelerator, precision_plugin=precision)
+        return SingleDeviceStrategy(device=None)
     if name == "fsdp":
         from runtime.strategies.fsdp import FSDPStrategy
 
-        return FSDPStrategy(accelerator=accelerator, parallel_devices=[accelerator.device(i) for i in device_ids],
-                            cluster_environment=environment, precision_plugin=precision, num_nodes=num_nodes)
+        return FSDPStrategy(cluster_environment=environment)
     from runtime.strategies.ddp import DDPStrategy
 
     start_method, find_unused = _DDP_STRATEGIES.get(name, ("popen", False))
-    devices = [accelerator.device(i) for i in device_ids]
-    return DDPStrategy(accelerator=accelerator, parallel_devices=devices, cluster_environment=environment,
-                       precision_plugin=precision, num_nodes=num_nodes, start_method=start_method,
-                       find_unused_parameters=find_unused)
+    return DDPStrategy(cluster_environment=environment, start_method=start_method, find_unused_parameters=find_unused)
 
 
 def _as_list(value: Any) -> list:
