@@ -18,6 +18,7 @@ from typing import Any, Literal
 import torch
 
 from runtime.callbacks.checkpoint import Checkpoint
+from runtime.checkpoint.io import remove_path
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_info, rank_zero_only, rank_zero_warn
 from runtime.utilities.suggest import nearest
@@ -409,12 +410,7 @@ class ModelCheckpoint(Checkpoint):
     def _link_checkpoint(trainer: Any, filepath: str, linkpath: str) -> None:
         """Point ``linkpath`` at ``filepath`` (relative link; a copy where links are not allowed)."""
         if getattr(trainer, "is_global_zero", True):
-            if os.path.islink(linkpath) or os.path.isfile(linkpath):
-                os.remove(linkpath)
-            elif os.path.isdir(linkpath):
-                import shutil
-
-                shutil.rmtree(linkpath)
+            remove_path(linkpath)
             try:
                 os.symlink(os.path.relpath(filepath, os.path.dirname(linkpath)), linkpath)
             except OSError:

@@ -127,7 +127,7 @@ def restore(trainer, ckpt_path: str, fn: TrainerFn, weights_only: bool | None) -
         if state:
             cb.load_state_dict(state)
     trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
-    for opt, state in zip(trainer.optimizers, checkpoint.get("optimizer_states", [])):
+    for opt, state in zip(trainer.optimizers, checkpoint["optimizer_states"]):
         trainer.strategy.load_optimizer_state_dict(opt, state)
     for cfg, state in zip(trainer.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
         cfg.scheduler.load_state_dict(state)

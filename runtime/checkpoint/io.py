@@ -10,6 +10,7 @@ you trust.
 """
 import os
 import pickle
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,14 @@ _SAFE_GLOBALS = [
     _legacy_attribute_dict("pytorch_lightning.utilities.parsing"),
     AttributeDict,
 ]
+
+
+def remove_path(path: str | os.PathLike) -> None:
+    """Remove a checkpoint file, a link to one, or a sharded checkpoint's folder; nothing if it is not there."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.remove(path)
 
 
 def load_checkpoint_file(path: str | os.PathLike, map_location: Any = None, weights_only: bool | None = True) -> dict[str, Any]:

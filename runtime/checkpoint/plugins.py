@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from runtime.checkpoint.io import atomic_save, load_checkpoint_file
+from runtime.checkpoint.io import atomic_save, load_checkpoint_file, remove_path
 from runtime.utilities.apply_func import apply_to_collection
 
 
@@ -20,12 +20,7 @@ class CheckpointIO:
         return load_checkpoint_file(path, map_location=map_location, weights_only=weights_only)
 
     def remove_checkpoint(self, path: str | os.PathLike) -> None:
-        if os.path.isdir(path) and not os.path.islink(path):  # a sharded checkpoint is a folder
-            import shutil
-
-            shutil.rmtree(path)
-        elif os.path.lexists(path):
-            os.remove(path)
+        remove_path(path)
 
     def teardown(self) -> None:
         """Finish pending work (nothing for synchronous IO)."""

@@ -10,11 +10,12 @@ Any number of FSDP processes loads it shard by shard (``load_into``); one proces
 whole (``consolidate``), with the optimizer state turned back into the single-device format.
 """
 import os
-import shutil
 import tempfile
 from typing import Any
 
 import torch
+
+from runtime.checkpoint.io import CorruptCheckpointError, atomic_save, load_checkpoint_file, remove_path
 
 META = "meta.pt"
 _TENSORS = ("state_dict", "optimizer_states")
@@ -32,14 +33,12 @@ def save(checkpoint: dict[str, Any], path: str, strategy) -> None:
     """Every rank writes its shards of ``state_dict`` / ``optimizer_states``; global rank zero writes the rest."""
     import torch.distributed.checkpoint as dcp
 
-    from runtime.checkpoint.io import atomic_save
-
     tensors = {k: checkpoint[k] for k in _TENSORS if k in checkpoint}
     meta = {k: v for k, v in checkpoint.items() if k not in _TENSORS}
     meta["sharded_checkpoint"] = {"writer": "torch.distributed.checkpoint", "optimizers": len(tensors.get("optimizer_states", []))}
     partial = f"{path}.partial"
     if strategy.is_global_zero:
-        _remove(partial)
+        remove_path(partial)
         os.makedirs(partial)
     strategy.barrier("sharded_checkpoint_dir")
     dcp.save(tensors, checkpoint_id=partial)
@@ -60,11 +59,11 @@ def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str,
     # strict, as load_state_dict is, and decided from the files alone: every rank raises, none waits
     saved = {key.split(".", 1)[1] for key in dcp.FileSystemReader(path).read_metadata().state_dict_metadata
              if key.startswith("state_dict.")}
-    missing, unexpected = sorted(set(target["state_dict"]) - saved), sorted(saved - set(target["state_dict"]))
-    if missing or unexpected:
+    mismatch = key_mismatch(target["state_dict"], saved)
+    if mismatch:
         raise RuntimeError(
-            f"Checkpoint {path} does not fit {type(module).__name__}: missing keys {missing}, unexpected keys "
-            f"{unexpected}.\nWas it saved from another model, or with other hyperparameters?"
+            f"Checkpoint {path} does not fit {type(module).__name__}: {mismatch}.\n"
+            "Was it saved from another model, or with other hyperparameters?"
         )
     if optimizers:
         target["optimizer_states"] = [get_optimizer_state_dict(module, opt) for opt in optimizers]
@@ -84,6 +83,12 @@ def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str,
     if saved_optimizers:
         meta["optimizer_states"] = [LoadedInPlace() for _ in range(saved_optimizers)]
     return meta
+
+
+def key_mismatch(expected: Any, found: Any) -> str:
+    """What ``load_state_dict(strict=True)`` would object to, checked before any collective starts ("" if nothing)."""
+    missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    return f"missing keys {missing}, unexpected keys {unexpected}" if missing or unexpected else ""
 
 
 def consolidate(path: str, map_location: Any = None, weights_only: bool | None = True) -> dict[str, Any]:
@@ -114,8 +119,6 @@ def _index_keyed(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_meta(path: str, weights_only: bool | None = True, map_location: Any = None) -> dict[str, Any]:
-    from runtime.checkpoint.io import CorruptCheckpointError, load_checkpoint_file
-
     meta = os.path.join(path, META)
     if not os.path.exists(meta):
         raise CorruptCheckpointError(
@@ -129,19 +132,13 @@ def _replace(partial: str, path: str) -> None:
     """Put the finished folder under ``path``; an older checkpoint there is moved aside first, then removed."""
     old = f"{path}.old"
     if os.path.lexists(path):
-        _remove(old)
+        remove_path(old)
         os.replace(path, old)
     os.replace(partial, path)
-    _remove(old)
+    remove_path(old)
     fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
-
-def _remove(path: str) -> None:
-    if os.path.islink(path) or os.path.isfile(path):
-        os.remove(path)
-    elif os.path.isdir(path):
-        shutil.rmtree(path)

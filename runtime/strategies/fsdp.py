@@ -198,11 +198,9 @@ class FSDPStrategy(DDPStrategy):
             return
         module = self.trainer.lightning_module
         if strict:  # the message load_state_dict gives, before any collective starts
-            expected = set(module.state_dict())
-            missing, unexpected = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
-            if missing or unexpected:
-                raise RuntimeError(f"Error(s) in loading state_dict for {type(module).__name__}: missing keys {missing}, "
-                                   f"unexpected keys {unexpected}")
+            mismatch = sharded.key_mismatch(module.state_dict(), state_dict)
+            if mismatch:
+                raise RuntimeError(f"Error(s) in loading state_dict for {type(module).__name__}: {mismatch}")
         set_model_state_dict(module, state_dict, options=StateDictOptions(full_state_dict=True, strict=strict))
 
     def load_optimizer_state_dict(self, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:

@@ -24,10 +24,16 @@ REPO = str(Path(__file__).resolve().parents[2])
 _DIST_ENV = ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR", "NODE_RANK", "GROUP_RANK")
 
 
-def run(tmp: Path, name: str, **extra: str) -> dict:
+def launch(tmp: Path, name: str, timeout: float = 180, **extra: str) -> subprocess.CompletedProcess:
+    """Run fsdp_script.py (it starts its other ranks itself) in a clean environment."""
     env = {k: v for k, v in os.environ.items() if k not in _DIST_ENV}
     env.update(REPO=REPO, ROOT=str(tmp / name), OUT=str(tmp / f"{name}_RANK.pt"), **extra)
-    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def run(tmp: Path, name: str, **extra: str) -> dict:
+    """A run that must succeed: each rank's output file."""
+    done = launch(tmp, name, **extra)
     assert done.returncode == 0, done.stderr[-4000:]
     ranks = int(extra.get("DEVICES", "2")) if extra.get("MODE", "fsdp") == "fsdp" else 1
     return {r: torch.load(tmp / f"{name}_{r}.pt", weights_only=True, map_location="cpu") for r in range(ranks)}
@@ -127,10 +133,7 @@ def test_sharded_checkpoints_are_folders_of_shards_that_resume_anywhere(runs):
     for k, v in model.state_dict().items():
         assert torch.equal(v, out[0]["state"][k]), k
     # a folder from another model: one clear error on every rank, and nobody waits
-    env = {k: v for k, v in os.environ.items() if k not in _DIST_ENV}
-    env.update(REPO=REPO, ROOT=str(tmp / "wrong"), OUT=str(tmp / "wrong_RANK.pt"), MODE="fsdp", HIDDEN="8",
-               STATE_DICT_TYPE="sharded", RESUME=str(first))
-    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    done = launch(tmp, "wrong", timeout=120, MODE="fsdp", HIDDEN="8", STATE_DICT_TYPE="sharded", RESUME=str(first))
     assert done.returncode != 0
     assert f"Checkpoint {first} could not be loaded into Net" in done.stdout + done.stderr
 
@@ -156,10 +159,8 @@ def test_empty_init_builds_on_meta_and_initialises_each_shard(tmp_path):
 
 
 def test_a_failing_rank_ends_the_run_quickly_with_its_traceback(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in _DIST_ENV}
-    env.update(REPO=REPO, ROOT=str(tmp_path / "fail"), OUT=str(tmp_path / "fail_RANK.pt"), MODE="fsdp", FAIL_STEP="2")
     start = time.monotonic()
-    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    done = launch(tmp_path, "fail", timeout=120, MODE="fsdp", FAIL_STEP="2")
     assert done.returncode != 0
     assert time.monotonic() - start < 30
     output = done.stdout + done.stderr
