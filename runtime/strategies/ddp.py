@@ -257,8 +257,19 @@ class DDPStrategy(Strategy):
 
 
 def _destroy_process_group() -> None:
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    """At exit. gloo aborts a process whose peer closes the connections under it, so on a normal exit the
+    ranks first meet (briefly: a rank that is gone does not hold the others) and then close together."""
+    import sys
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    failed = getattr(sys, "last_value", None) is not None  # exiting on an error: the others are being stopped
+    if not failed and dist.get_backend() == "gloo":
+        try:
+            dist.monitored_barrier(timeout=timedelta(seconds=30))
+        except Exception:  # a rank already gone: close anyway
+            pass
+    dist.destroy_process_group()
 
 
 def elastic_restart() -> bool:
