@@ -87,6 +87,8 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
         ".gitignore": "__pycache__/\n*.pyc\n.pytest_cache/\nlightning_logs/\ncheckpoints/\n*.ckpt\n",
         ".scaffold.json": emitter.record(name, list(script_args)),
     }
+    files = _formatted(files)
+    _check(files, emitter, loaded)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=parent))
@@ -96,7 +98,6 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
             path = out / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        _format(out)
         carried = _carry_local_files(loaded, out)
         if target.is_dir():
             from scaffold.generate import _merge
@@ -116,22 +117,56 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
     return result
 
 
-def _format(root: Path) -> None:
+def _formatted(files: dict[str, str]) -> dict[str, str]:
+    """The Python files through black, in memory: the check reads the lines that will be written."""
     import black
 
     from scaffold.errors import RenderError
 
-    for path in sorted(root.rglob("*.py")):
-        src = path.read_text(encoding="utf-8")
+    out = dict(files)
+    for rel, src in files.items():
+        if not rel.endswith(".py"):
+            continue
         try:
             ast.parse(src)
-            formatted = black.format_file_contents(src, fast=False, mode=black.Mode())
+            out[rel] = black.format_file_contents(src, fast=False, mode=black.Mode())
         except black.NothingChanged:
             continue
         except Exception as err:
-            raise RenderError(f"{path.relative_to(root)}: scaffold refactor produced Python that does not parse ({err}); "
+            raise RenderError(f"{rel}: scaffold refactor produced Python that does not parse ({err}); "
                               "this is a bug in scaffold, please report it with the script") from err
-        path.write_text(formatted, encoding="utf-8")
+    return out
+
+
+def _check(files: dict[str, str], emitter, script) -> None:
+    """Refuse (nothing written) when a generated file would not compile, reads a name defined nowhere, or holds dead code."""
+    from scaffold.refactor.check import check_files
+    from scaffold.refactor.errors import UnsafeRefactorError
+
+    problems = check_files(files)
+    if not problems:
+        return
+    lines = []
+    for p in problems[:6]:
+        shown = files[p.file].splitlines()[p.line - 1].strip() if 0 < p.line <= len(files[p.file].splitlines()) else ""
+        origin = ""
+        if p.name and p.name in emitter.unresolved:
+            at = sorted({w for w in emitter.unresolved[p.name] if w})
+            origin = f" (script line {', '.join(map(str, at))})" if at else ""
+        lines.append(f"  - {p}{origin}" + (f"\n      {shown}" if shown else ""))
+    names = [p.name for p in problems if p.name]
+    advice = []
+    if names:
+        advice.append(f"define {', '.join(f'`{n}`' for n in dict.fromkeys(names))} where the training code can see it (at module "
+                      "level, or as an argument of the function that trains), or build it from the script's options")
+    if any("never runs" in p.what for p in problems):
+        advice.append("move the code after an early `return` / `break` into the branch that runs")
+    if any("does not compile" in p.what for p in problems):
+        advice.append("stop training early with a condition on the loop instead of `break` inside the epoch loop")
+    raise UnsafeRefactorError(
+        f"{script.path}: scaffold refactor stopped before writing anything: the project it would write does not run as "
+        f"the script does:\n" + "\n".join(lines) + ("\n  ..." if len(problems) > 6 else "") +
+        "\nWhat to change in the script: " + "; ".join(advice or ["see the lines above"]) + ".")
 
 
 def _carry_local_files(script, out: Path) -> list[str]:

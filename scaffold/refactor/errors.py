@@ -33,3 +33,10 @@ class VerifyError(ScaffoldError):
     """``--verify`` could not run the original script or the new project to the compared steps."""
 
     exit_code = 5
+
+
+class UnsafeRefactorError(ScaffoldError):
+    """The project made from the script would not run (a file that does not compile, a name defined nowhere, dead
+    code): nothing is written, and the message names the lines and what to change in the script."""
+
+    exit_code = 2

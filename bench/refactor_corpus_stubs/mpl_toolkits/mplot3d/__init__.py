@@ -1,0 +1,1 @@
+from matplotlib import _Nothing as Axes3D
