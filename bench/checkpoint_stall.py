@@ -7,6 +7,12 @@ baseline. Runs alternate (none, sync, async, none, ...); the figure is the ratio
 (wall time of the training loop / steps) to the no-save baseline.
 
     python bench/checkpoint_stall.py --rounds 3 --steps 60 --every 10
+
+``--load`` measures instead what verifying every entry's CRC-32 adds to loading that checkpoint:
+``torch.load`` alone against ``load_checkpoint_file`` (the CRC pass, then ``torch.load``), alternated,
+file in the page cache (as right after a save, or on the second load of a run).
+
+    python bench/checkpoint_stall.py --load --rounds 7
 """
 
 import argparse
@@ -78,6 +84,33 @@ def run(mode: str, steps: int, every: int) -> float:
     return clock.elapsed / steps
 
 
+def load_cost(rounds: int) -> None:
+    from runtime.checkpoint.io import damaged_entries, load_checkpoint_file
+
+    path = os.path.join(tempfile.mkdtemp(), "big.ckpt")
+    model = Big()
+    torch.save({"state_dict": model.state_dict(), "optimizer_states": [{"state": {}, "param_groups": []}]}, path)
+    size = os.path.getsize(path)
+    times: dict[str, list[float]] = {"torch.load": [], "crc pass": [], "load_checkpoint_file": []}
+    steps = {
+        "torch.load": lambda: torch.load(path, weights_only=True),
+        "crc pass": lambda: damaged_entries(path),
+        "load_checkpoint_file": lambda: load_checkpoint_file(path),
+    }
+    for fn in steps.values():  # warm the page cache
+        fn()
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    base = statistics.median(times["torch.load"])
+    print(f"{size / 2**20:.0f} MiB checkpoint, {rounds} alternated rounds, median:")
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(f"{name:>22}: {med * 1e3:8.1f} ms  ({size / 2**30 / med:.2f} GiB/s)  ratio to torch.load {med / base:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,8 +118,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--every", type=int, default=10)
+    parser.add_argument("--load", action="store_true", help="measure the CRC-32 check on load instead")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    if args.load:
+        load_cost(args.rounds)
+        return
     times: dict[str, list[float]] = {"none": [], "sync": [], "async": []}
     for r in range(args.rounds):
         for mode in times:

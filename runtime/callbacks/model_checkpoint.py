@@ -18,7 +18,7 @@ from typing import Any, Literal
 import torch
 
 from runtime.callbacks.checkpoint import Checkpoint
-from runtime.checkpoint.io import remove_path
+from runtime.checkpoint.io import remove_path, remove_stale_temporaries
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_info, rank_zero_only, rank_zero_warn
 from runtime.utilities.suggest import nearest
@@ -142,6 +142,7 @@ class ModelCheckpoint(Checkpoint):
         self._every_n_epochs = every_n_epochs
         self._every_n_train_steps = every_n_train_steps
         self._validate_init_configuration()
+        self._saved_bookkeeping = self._bookkeeping()
 
     def _validate_init_configuration(self) -> None:
         if not isinstance(self.save_top_k, int) or self.save_top_k < -1:
@@ -189,6 +190,8 @@ class ModelCheckpoint(Checkpoint):
         dirpath = _broadcast(trainer, self._resolve_ckpt_dir(trainer))
         self.dirpath = dirpath
         if getattr(trainer, "is_global_zero", True) and stage == "fit":
+            for stale in remove_stale_temporaries(dirpath):  # a killed save's partial file (one listdir per fit)
+                log.info(f"Removed {stale}, left by a checkpoint write that was interrupted.")
             self._warn_if_dir_not_empty(dirpath)
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -261,6 +264,7 @@ class ModelCheckpoint(Checkpoint):
                 "`best_k_models` won't be reloaded. Only `best_model_path` will be reloaded."
             )
         self.best_model_path = state_dict["best_model_path"]
+        self._saved_bookkeeping = self._bookkeeping()
 
     # ----------------------------------------------------------------------------------------------
     # when
@@ -398,13 +402,28 @@ class ModelCheckpoint(Checkpoint):
         if previous and self._should_remove_checkpoint(trainer, previous, filepath):
             self._remove_checkpoint(trainer, previous)
 
+    # what a save changes; put back when the write fails, so best_model_path never names an unwritten file
+    _BOOKKEEPING = ("best_k_models", "kth_best_model_path", "kth_value", "best_model_path", "best_model_score",
+                    "current_score", "last_model_path")
+
     def _save_checkpoint(self, trainer: Any, filepath: str) -> None:
-        trainer.save_checkpoint(filepath, self.save_weights_only)
+        # the bookkeeping was updated before this call (it is part of the state written into the file): on a
+        # failed write it goes back to what it was at the last successful one
+        try:
+            trainer.save_checkpoint(filepath, self.save_weights_only)
+        except BaseException:
+            for name, value in self._saved_bookkeeping.items():
+                setattr(self, name, dict(value) if isinstance(value, dict) else value)
+            raise
+        self._saved_bookkeeping = self._bookkeeping()
         self._last_global_step_saved = trainer.global_step
         self._last_checkpoint_saved = filepath
         if getattr(trainer, "is_global_zero", True):
             for logger in getattr(trainer, "loggers", None) or []:
                 logger.after_save_checkpoint(weakref.proxy(self))
+
+    def _bookkeeping(self) -> dict[str, Any]:
+        return {name: dict(v) if isinstance(v := getattr(self, name), dict) else v for name in self._BOOKKEEPING}
 
     @staticmethod
     def _link_checkpoint(trainer: Any, filepath: str, linkpath: str) -> None:

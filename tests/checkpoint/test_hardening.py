@@ -1,0 +1,174 @@
+"""Checkpoint files under bad luck: a full disk, a killed writer, a flipped bit, the umask, and the
+messages each of these gives (issue 15)."""
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import runtime as pl
+from runtime.callbacks import ModelCheckpoint
+from runtime.checkpoint.io import (CheckpointWriteError, CorruptCheckpointError, atomic_save, load_checkpoint_file,
+                                   remove_stale_temporaries)
+from runtime.demos.boring_classes import BoringModel
+
+REPO = str(Path(__file__).resolve().parents[2])
+
+
+class Wide(BoringModel):
+    """BoringModel with 64k extra parameters: a checkpoint of about 260 KB."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.extra = torch.nn.Parameter(torch.zeros(256, 256))
+
+    def training_step(self, batch, batch_idx):
+        self.log("score", float(-self.global_step))  # every step is the new best (mode="min")
+        return super().training_step(batch, batch_idx)
+
+
+def _trainer(root, **kw):
+    opts = dict(default_root_dir=str(root), logger=False, enable_progress_bar=False, enable_model_summary=False,
+                max_epochs=1, limit_train_batches=8, limit_val_batches=0)
+    opts.update(kw)
+    return pl.Trainer(**opts)
+
+
+# ------------------------------------------------------------------------------------------ disk full
+@pytest.fixture
+def small_disk(tmp_path, monkeypatch):
+    """A folder with room for about three ``Wide`` checkpoints: a real 1 MiB tmpfs where this process may
+    mount one, else the fourth ``torch.save`` fails with ENOSPC as a full disk makes it."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode == 0
+    if not mounted:
+        real_save, calls = torch.save, []
+
+        def save(obj, f, *args, **kwargs):
+            calls.append(1)
+            if len(calls) > 3:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_save(obj, f, *args, **kwargs)
+
+        monkeypatch.setattr(torch, "save", save)
+    yield folder
+    if mounted:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_names_the_file_and_keeps_best_model_path_on_a_written_file(tmp_path, small_disk):
+    ckpt = ModelCheckpoint(dirpath=small_disk, every_n_train_steps=1, save_top_k=-1, monitor="score")
+    trainer = _trainer(tmp_path, callbacks=[ckpt])
+    with pytest.raises(CheckpointWriteError, match=r"Could not write checkpoint .*disk.*step=\d+\.ckpt: the disk is full") as info:
+        trainer.fit(Wide())
+    assert info.value.errno == errno.ENOSPC
+    written = sorted(p.name for p in small_disk.iterdir())
+    assert written and not any(name.endswith(".tmp") for name in written)  # the partial write is gone
+    assert Path(ckpt.best_model_path).name in written  # the bookkeeping stayed on the last written file
+    assert set(ckpt.best_k_models) == {str(small_disk / n) for n in written}
+    trainer.test(Wide(), ckpt_path="best", verbose=False)  # and "best" loads
+
+
+def test_write_errors_name_the_file(tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fail)  # a full disk found at flush time, as on NFS or with delayed allocation
+    with pytest.raises(CheckpointWriteError, match=r"a\.ckpt: the disk is full"):
+        atomic_save({"x": 1}, tmp_path / "a.ckpt")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(CheckpointWriteError, match=r"Could not write checkpoint .*file/b\.ckpt"):
+        atomic_save({"x": 1}, tmp_path / "file" / "b.ckpt")
+
+
+# ------------------------------------------------------------------------------------------ umask
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_checkpoints_follow_the_umask(tmp_path, mask, mode):
+    old = os.umask(mask)
+    try:
+        atomic_save({"x": 1}, tmp_path / "a.ckpt")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.ckpt").stat().st_mode & 0o777 == mode == (tmp_path / "plain").stat().st_mode & 0o777
+
+
+# ------------------------------------------------------------------------------------------ killed writers
+_WRITER = textwrap.dedent("""
+    import sys, torch
+    sys.path.insert(0, sys.argv[1])
+    from runtime.checkpoint.io import atomic_save
+    big = {"w": torch.randn(32 * 2**20 // 4)}
+    print("ready", flush=True)
+    while True:
+        atomic_save(big, sys.argv[2])
+""")
+
+
+def test_a_killed_writers_temporary_is_removed_at_the_next_start(tmp_path):
+    target = tmp_path / "ckpts" / "last.ckpt"
+    target.parent.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, REPO, str(target)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in target.parent.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    leftovers = [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(".last.ckpt.")
+    # a live writer's temporary (this process's) is never touched
+    live = target.parent / f".x.ckpt.{leftovers[0].name.split('.')[3].rsplit('-', 1)[0]}-{os.getpid()}.abc.tmp"
+    live.write_bytes(b"")
+    other = target.parent / ".x.ckpt.otherhost-1.abc.tmp"  # another machine's: it may be alive
+    other.write_bytes(b"")
+    ckpt = ModelCheckpoint(dirpath=target.parent, save_top_k=0)
+    _trainer(tmp_path, callbacks=[ckpt], max_epochs=1, limit_train_batches=1).fit(BoringModel())
+    assert not leftovers[0].exists() and live.exists() and other.exists()
+    assert remove_stale_temporaries(target.parent) == []
+
+
+# ------------------------------------------------------------------------------------------ integrity
+def test_a_flipped_bit_in_a_tensor_is_found_and_the_tensor_named(tmp_path):
+    trainer = _trainer(tmp_path, enable_checkpointing=False)
+    trainer.fit(Wide())
+    path = tmp_path / "ok.ckpt"
+    trainer.save_checkpoint(path)
+    load_checkpoint_file(path)  # intact: loads
+    weight = Wide.load_from_checkpoint(path).layer.weight.detach()
+    data = bytearray(path.read_bytes())
+    at = data.find(weight.numpy().tobytes())
+    assert at > 0
+    data[at + 5] ^= 0x40  # one bit of one float of layer.weight
+    path.write_bytes(bytes(data))
+    for load in (lambda: load_checkpoint_file(path), lambda: Wide.load_from_checkpoint(path),
+                 lambda: _trainer(tmp_path / "r").fit(Wide(), ckpt_path=str(path))):
+        with pytest.raises(CorruptCheckpointError, match=r"ok\.ckpt is damaged: the bytes of tensor 'state_dict\.layer\.weight' do not match the CRC-32"):
+            load()
+
+
+# ------------------------------------------------------------------------------------------ messages
+def test_corrupt_file_messages_hold_no_advice_from_torch_internals(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bad.ckpt"
+    with zipfile.ZipFile(path, "w") as zf:  # a zip torch opens, whose pickle is garbage
+        zf.writestr("bad/data.pkl", b"\x80\x02}q\x00\xff.")
+        zf.writestr("bad/byteorder", "little")
+        zf.writestr("bad/version", "3\n")
+    with pytest.raises(CorruptCheckpointError) as info:
+        load_checkpoint_file(path)
+    message = str(info.value)
+    assert "bad.ckpt could not be read" in message
+    assert "file an issue" not in message.lower() and "weights_only" not in message and "In PyTorch 2.6" not in message
