@@ -141,17 +141,18 @@ def run_one(entry: dict, args) -> dict:
     row["refactor"] = "written"
     make_standins(entry, project)
     package = json.loads((project / ".scaffold.json").read_text())["package"]
-    imp = subprocess.run([sys.executable, "-c", f"import {package}.module, {package}.datamodule"], cwd=project, env=env,
-                         capture_output=True, text=True, timeout=300)
-    row["imports"] = "yes" if imp.returncode == 0 else "NO"
-    if imp.returncode != 0:
-        row["why"] = _tail(imp.stderr)
-        return row
     fit = subprocess.run([sys.executable, "train.py", *FIT], cwd=project, env=env, capture_output=True, text=True, timeout=args.timeout)
     ckpt = list(project.rglob("*.ckpt"))
     row["fit"] = "ok" if fit.returncode == 0 and ckpt else "FAIL"
+    row["imports"] = "yes"
     if row["fit"] != "ok":
         row["why"] = _tail(fit.stderr) or "no checkpoint written"
+        imp = subprocess.run([sys.executable, "-c", f"import {package}.module, {package}.datamodule"], cwd=project, env=env,
+                             capture_output=True, text=True, timeout=300)
+        if imp.returncode != 0:
+            row["imports"] = "NO"
+            row["why"] = _tail(imp.stderr)
+            return row
     ver = subprocess.run([sys.executable, "-m", "scaffold", "refactor", str(script), "--output", str(work / "verified"), "--verify",
                           "--", *entry["args"]], cwd=work, env=env, capture_output=True, text=True, timeout=args.timeout)
     out = ver.stdout + ver.stderr
@@ -184,10 +185,12 @@ def main(argv=None) -> int:
 
     def safe(entry):
         try:
-            return run_one(entry, args)
+            row = run_one(entry, args)
         except Exception as err:  # a runner problem (timeout, missing file) is a row, not the end of the table
-            return {"id": entry["id"], "area": entry["area"], "refactor": "?", "seconds": None, "imports": "", "fit": "",
-                    "verify": "", "why": f"runner: {type(err).__name__}: {err}"[:300]}
+            row = {"id": entry["id"], "area": entry["area"], "refactor": "?", "seconds": None, "imports": "", "fit": "",
+                   "verify": "", "why": f"runner: {type(err).__name__}: {err}"[:300]}
+        print(f"[done] {row['id']}: {row['refactor']} {row['fit']} {row['verify']} {row['why'][:150]}", file=sys.stderr, flush=True)
+        return row
 
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(safe, entries))

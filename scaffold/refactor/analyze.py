@@ -66,10 +66,60 @@ class Analysis:
     consumed_functions: set[str] = field(default_factory=set)
     main_call: list[ast.stmt] = field(default_factory=list)  # `if __name__ == "__main__": main()` and friends
     driver_bindings: dict[str, ast.expr] = field(default_factory=dict)  # the driver's parameters -> its caller's arguments
+    shared: list[str] = field(default_factory=list)  # globals the kept functions/classes read that the set-up binds
 
 
 def _has_backward(node: ast.AST) -> bool:
     return any(isinstance(c.func, ast.Attribute) and c.func.attr == "backward" for c in calls_in(node))
+
+
+def _functions_reaching_backward(functions: dict) -> set[str]:
+    """Names of the script's functions that call backward(), directly or through other functions of the script."""
+    out = {name for name, fn in functions.items() if _has_backward(fn)}
+    changed = True
+    while changed:
+        changed = False
+        for name, fn in functions.items():
+            if name not in out and any(isinstance(c.func, ast.Name) and c.func.id in out for c in calls_in(fn)):
+                out.add(name)
+                changed = True
+    return out
+
+
+def _why_no_loop(tree: ast.Module, parents) -> str:
+    """Where backward() is, and why no batch loop reaches it (a method, a `while` loop, no loop at all)."""
+    call = next(c for c in calls_in(tree) if isinstance(c.func, ast.Attribute) and c.func.attr == "backward")
+    fn = _enclosing_function(call, parents)
+    if fn is None:
+        return f"`.backward()` at line {call.lineno} is not inside a `for` loop"
+    owner = parents.get(fn)
+    name = f"{owner.name}.{fn.name}" if isinstance(owner, ast.ClassDef) else fn.name
+    callers = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == fn.name]
+    loops = []
+    for c in callers:
+        node = c
+        while node in parents and not isinstance(node, (ast.For, ast.While)):
+            node = parents[node]
+        if isinstance(node, (ast.For, ast.While)):
+            loops.append(node)
+    if isinstance(owner, ast.ClassDef):
+        how = (f" from a `while` loop at line {loops[0].lineno}" if loops and isinstance(loops[0], ast.While) else
+               f" from the loop at line {loops[0].lineno}" if loops else "")
+        return (f"`.backward()` at line {call.lineno} is in the method `{name}`, called through an object{how} (a "
+                "reinforcement-learning agent's `learn()` is this shape); scaffold follows the script's plain functions, "
+                "not methods: call the update from a `for` loop over episodes or batches in a function, or write the "
+                "LightningModule's training_step by hand")
+    return f"`.backward()` at line {call.lineno} is in `{name}`, which no `for` loop of the script calls"
+
+
+def _fans_out(loop: ast.For) -> bool:
+    """A loop over a fixed list of models/optimizers (``zip(nets, opts)``, ``[g, d]``), not over data."""
+    it = loop.iter
+    if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and it.args:
+        it = it.args[0]
+    if isinstance(it, (ast.List, ast.Tuple)):
+        return True
+    return isinstance(it, ast.Call) and dotted(it.func) == "zip" and all(isinstance(a, (ast.Name, ast.List, ast.Tuple)) for a in it.args)
 
 
 def _is_main_guard(stmt: ast.stmt) -> bool:
@@ -100,7 +150,20 @@ def _body_of(scope) -> list[ast.stmt]:
     out = []
     for stmt in scope.body:
         if isinstance(scope, ast.Module) and _is_main_guard(stmt):
-            out.extend(stmt.body)
+            out.extend(_flatten_try(stmt.body))
+        else:
+            out.extend(_flatten_try([stmt]))
+    return out
+
+
+def _flatten_try(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """``try: <training> except KeyboardInterrupt: ...``: the body is the training (the trainer itself ends a run
+    cleanly on Ctrl-C, so the handler has nothing left to do)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.Try) and not stmt.finalbody and not stmt.orelse and stmt.handlers and all(
+                h.type is not None and dotted(h.type) == "KeyboardInterrupt" for h in stmt.handlers):
+            out.extend(_flatten_try(stmt.body))
         else:
             out.append(stmt)
     return out
@@ -175,12 +238,21 @@ def analyze(script: Script) -> Analysis:
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
     with_backward = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.AsyncFor)) and _has_backward(n)]
+    if not with_backward:
+        # backward() reached through the script's own functions (`train_iter(...)`, `finish_episode()`): the loop
+        # calling them is the batch loop, and the function is called from training_step as written
+        trains = _functions_reaching_backward(functions)
+        with_backward = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.AsyncFor)) and any(
+            isinstance(c.func, ast.Name) and c.func.id in trains for c in calls_in(n))]
     # innermost: no other loop calling backward inside it (the closure's own loops do not count)
     innermost = [n for n in with_backward if not any(m is not n and m in with_backward and _inside(m, n, parents) for m in with_backward)]
     if not innermost:
-        where = "no `.backward()` call at all" if not _has_backward(tree) else "`.backward()` is called, but not inside a `for` loop"
+        where = "no `.backward()` call at all" if not _has_backward(tree) else _why_no_loop(tree, parents)
         raise NoTrainingLoopError(f"{script.path}: no training loop found ({where}); looked for {LOOKED_FOR}")
     batch = innermost[0]
+    parent = parents.get(batch)
+    if _fans_out(batch) and isinstance(parent, ast.For) and batch in parent.body:
+        batch = parent  # `for net, opt in zip(nets, opts):` trains several models on each batch of the loop around it
     fn = _enclosing_function(batch, parents)
     scope = fn or tree
     body = _body_of(scope)
@@ -280,7 +352,22 @@ def analyze(script: Script) -> Analysis:
     info.consumed_functions = consumed
     info.main_call = main_call
     info.definitions = [d for d in definitions if not (isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name in consumed)]
+    info.shared = _shared_globals(info, module_driver)
     return info
+
+
+def _shared_globals(info: "Analysis", module_driver: list[ast.stmt]) -> list[str]:
+    """Names the script's functions and classes read as module globals but that only the training's set-up binds
+    (``nz = int(opt.nz)`` read by ``Generator``): models.py declares them and the code that binds them sets them there."""
+    from scaffold.refactor.source import BUILTINS
+
+    provided = {n for d in info.definitions for n in stored_names([d])}
+    needed: list[str] = []
+    for d in info.definitions:
+        if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            needed += sorted(_def_reads(d) - provided - BUILTINS)
+    bound = set(stored_names(module_driver)) | {n for c in info.setup + info.after for n in stored_names([c.stmt])}
+    return [n for n in dict.fromkeys(needed) if n in bound]
 
 
 def _inside(inner: ast.AST, outer: ast.AST, parents) -> bool:
@@ -330,7 +417,72 @@ def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[a
             definitions.append(stmt)  # module state used by a driver function: leave it where functions find it
         else:
             rest.append(stmt)
-    return definitions, rest
+    return _settle(definitions, rest, guarded)
+
+
+# calls a module-level statement may make and still move into models.py (it then runs when models.py is imported,
+# as it ran when the script started): values, not data loading, models or options
+_PURE_ROOTS = {"torch", "np", "numpy", "math", "range", "len", "int", "float", "str", "list", "tuple", "dict", "min", "max",
+               "abs", "sum", "round", "bool", "zip", "enumerate", "sorted", "set"}
+_NOT_PURE = {"DataLoader", "parse_args", "parse_known_args", "load", "open", "save", "manual_seed", "seed", "MNIST", "CIFAR10"}
+
+
+def _def_reads(stmt: ast.stmt) -> set[str]:
+    """Global names a function or class reads (approximation: names loaded inside it and stored nowhere in it)."""
+    loads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    stores |= {a.arg for a in ast.walk(stmt) if isinstance(a, ast.arg)}
+    stores |= {n.name for n in ast.walk(stmt) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n is not stmt}
+    return loads - stores
+
+
+def _promotable(stmt: ast.stmt, provided: set[str]) -> bool:
+    if isinstance(stmt, ast.If):
+        return _promotable(ast.Expr(stmt.test), provided) and all(_promotable(s, provided) for s in stmt.body + stmt.orelse)
+    if isinstance(stmt, ast.Pass):
+        return True
+    if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Expr)) or (isinstance(stmt, ast.Expr) and calls_in(stmt)):
+        return isinstance(stmt, ast.Expr) and not calls_in(stmt)
+    for c in calls_in(stmt):
+        name = dotted(c.func)
+        root = dotted(c.func.value).split(".")[0] if isinstance(c.func, ast.Attribute) and not name else name.split(".")[0]
+        if not root or (root not in _PURE_ROOTS and root not in provided) or name.split(".")[-1] in _NOT_PURE:
+            return False
+    return True
+
+
+def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """models.py must import on its own: a constant reading a name only the training code binds goes back to the
+    driver, and a plain value the script's own functions read at module level (``device``, ``W_target``) moves into
+    models.py beside them, where those functions find it."""
+    from scaffold.refactor.source import BUILTINS, loaded_names
+
+    defs, driver = list(definitions), list(rest)
+    changed = True
+    while changed:
+        changed = False
+        provided = {n for d in defs for n in stored_names([d])}
+        for d in list(defs):
+            if isinstance(d, (ast.Assign, ast.AnnAssign)) and loaded_names([d]) - provided - BUILTINS:
+                defs.remove(d)
+                driver.append(d)
+                changed = True
+        if changed:
+            continue
+        needed = set()
+        for d in defs:
+            if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                needed |= _def_reads(d)
+        needed -= provided | BUILTINS
+        for s in sorted(driver, key=lambda x: x.lineno):
+            names = set(stored_names([s]))
+            if names & needed and _promotable(s, provided) and not (loaded_names([s]) - provided - BUILTINS - names):
+                driver.remove(s)
+                defs.append(s)
+                changed = True
+                break
+    order = lambda x: x.lineno  # noqa: E731
+    return sorted(defs, key=order), sorted(driver, key=order)
 
 
 _RNG = {"randn", "rand", "randint", "randperm", "normal", "random", "manual_seed", "seed", "uniform", "choice", "shuffle"}

@@ -395,6 +395,8 @@ class Emitter:
         body += self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
         for p in m.pieces:
             body.append(p.text)
+            # a global the script's own functions/classes read: set where they look for it (see models.py's end)
+            body += [f"_models.{n} = {n}" for n in stored_names(p.parsed) if n in self.info.shared]
         body += m.tail
         body += self.writeback(m)
         if m.ret is not None:
@@ -421,7 +423,10 @@ class Emitter:
                 used |= {n.id for n in ast.walk(m.ret_node) if isinstance(n, ast.Name)}
         import_names = {n for d in self.info.definitions if isinstance(d, (ast.Import, ast.ImportFrom)) for n in stored_names([d])}
         names = sorted((used & self.defined) - import_names)
-        return f"from {self.package}.models import {', '.join(names)}" if names else ""
+        out = f"from {self.package}.models import {', '.join(names)}" if names else ""
+        if any(n in self.info.shared for m in methods for p in m.pieces for n in stored_names(p.parsed)):
+            out += f"\nimport {self.package}.models as _models"
+        return out.strip("\n")
 
     def _module_file(self, methods: list[Method]) -> str:
         plan = self.plan
@@ -487,6 +492,14 @@ class Emitter:
             else:
                 parts.append(text)
             previous = d
+        if self.info.shared:
+            device = [n for n in self.info.shared if n in self.plan.device_names]
+            parts.append("# Globals the code above reads that the script bound while setting up its training: the LightningModule\n"
+                         "# and DataModule set them here (`_models.NAME = NAME`) when they run that set-up.\n" +
+                         "\n".join(f"{n} = None" for n in self.info.shared if n not in device) +
+                         "".join(f'\n{n} = torch.device("cpu")  # the trainer moves the model and the batches' for n in device))
+            if device and "torch" not in self.defined:
+                parts.append("import torch")
         return "\n\n".join(parts) + "\n"
 
     # ------------------------------------------------------------------------------------------ config

@@ -282,8 +282,11 @@ def _classify_setup(plan: Plan) -> None:
         if kinds[id(c.stmt)] == "seed":
             call = _top_call(c.stmt)
             try:
-                plan.seed = int(static_value(plan, call.args[0])) if call.args else True
-            except ValueError as err:
+                value = static_value(plan, call.args[0]) if call.args else True
+                if value is None or isinstance(value, bool):
+                    raise ValueError("its value is not a number before the script runs")
+                plan.seed = int(value)
+            except (ValueError, TypeError) as err:
                 plan.note(c.stmt, f"the seed could not be read ({err}); `seed_everything: true` picks one per run")
     first_model = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "model"), None)
     first_data = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), None)

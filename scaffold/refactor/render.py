@@ -135,9 +135,11 @@ class Renderer:
             pad = " " * node.col_offset
             lines = inner.splitlines()
             return "\n".join([lines[0]] + [pad + ln if ln.strip() else ln for ln in lines[1:]])
-        if isinstance(node, (ast.Break, ast.Continue)) and stage == "train" and self._owner_loop(node) is plan.analysis.train.loop:
-            self.used.append((node, f"`{'break' if isinstance(node, ast.Break) else 'continue'}` in the batch loop became "
-                                    "`return None` (the batch ends; the epoch goes on)"))
+        if isinstance(node, (ast.Break, ast.Continue)) and stage in ("train", "eval") and self._owner_loop(node) in self._batch_loops:
+            word = "break" if isinstance(node, ast.Break) else "continue"
+            self.used.append((node, f"`{word}` in a batch loop became `return None`: the batch ends, the epoch goes on"
+                                    + (" (the script's `break` ended the whole pass over the data: bound it with "
+                                       "`--trainer.limit_train_batches` / `limit_val_batches`)" if word == "break" else "")))
             return "return None"
         if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
             return None
@@ -214,11 +216,17 @@ class Renderer:
                 out.append(n.id)
         return list(dict.fromkeys(out))
 
+    @property
+    def _batch_loops(self) -> list:
+        info = self.plan.analysis
+        return [loop.loop for loop in (info.train, info.val, info.test) if loop is not None]
+
     def _owner_loop(self, node: ast.AST):
         parents = {}
-        for p in ast.walk(self.plan.analysis.train.loop):
-            for c in ast.iter_child_nodes(p):
-                parents[c] = p
+        for loop in self._batch_loops:
+            for p in ast.walk(loop):
+                for c in ast.iter_child_nodes(p):
+                    parents[c] = p
         while node in parents:
             node = parents[node]
             if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
