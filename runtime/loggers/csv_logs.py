@@ -12,7 +12,7 @@ from runtime.loggers.logger import (
     Logger,
     _add_prefix,
     _convert_params,
-    _next_version,
+    _claim_version,
     _to_float,
     rank_zero_experiment,
     save_hparams_to_yaml,
@@ -128,7 +128,7 @@ class CSVLogger(Logger):
     @property
     def version(self) -> int | str:
         if self._version is None:
-            self._version = _next_version(self.root_dir)
+            self._version = _claim_version(self.root_dir)
         return self._version
 
     @property

@@ -238,6 +238,22 @@ def save_hparams_to_yaml(config_yaml: str, hparams: Mapping[str, Any] | Namespac
         yaml.safe_dump(safe, fp, sort_keys=False)
 
 
+def _claim_version(root_dir: str) -> int:
+    """The next free ``version_N`` under ``root_dir``, claimed by creating its folder: ``os.mkdir`` succeeds for
+    one process only, so runs started at the same time in one folder each get their own version. Ranks other
+    than zero only look (they take rank zero's version when the strategy starts); one ``listdir`` per run."""
+    if rank_zero_only.rank != 0:
+        return _next_version(root_dir)
+    os.makedirs(root_dir, exist_ok=True)
+    version = _next_version(root_dir)
+    while True:
+        try:
+            os.mkdir(os.path.join(root_dir, f"version_{version}"))
+            return version
+        except FileExistsError:  # another run claimed it first (or a file has that name): take the next
+            version = max(version + 1, _next_version(root_dir))
+
+
 def _next_version(root_dir: str) -> int:
     """The next free ``version_N`` number under ``root_dir`` (0 when there is none)."""
     try:

@@ -11,7 +11,7 @@ from runtime.loggers.logger import (
     _add_prefix,
     _convert_params,
     _flatten_dict,
-    _next_version,
+    _claim_version,
     _sanitize_params,
     _to_float,
     rank_zero_experiment,
@@ -68,7 +68,7 @@ class TensorBoardLogger(Logger):
     @property
     def version(self) -> int | str:
         if self._version is None:
-            self._version = _next_version(self.root_dir)
+            self._version = _claim_version(self.root_dir)
         return self._version
 
     @property

@@ -36,14 +36,14 @@ def test_tensorboard_versions_are_lazy_and_count_up(tmp_path):
     assert logger.name == "lightning_logs" and logger.version == 0
     assert logger.root_dir == str(tmp_path / "lightning_logs")
     assert logger.log_dir == str(tmp_path / "lightning_logs" / "version_0")
-    assert not os.path.exists(logger.log_dir)  # nothing written yet, nothing created
+    assert os.listdir(logger.log_dir) == []  # the version is claimed (its folder made), nothing written yet
     logger.log_metrics({"a": 1.0}, 0)
-    assert os.path.isdir(logger.log_dir)
+    assert os.listdir(logger.log_dir)
     logger.finalize("success")
     assert TensorBoardLogger(tmp_path).version == 1
     assert TensorBoardLogger(tmp_path, version="run_x").log_dir.endswith("run_x")
     assert TensorBoardLogger(tmp_path, name="", version=3).log_dir == str(tmp_path / "version_3")
-    assert TensorBoardLogger(tmp_path, sub_dir="sub").log_dir.endswith(os.path.join("version_1", "sub"))
+    assert TensorBoardLogger(tmp_path, sub_dir="sub").log_dir.endswith(os.path.join("version_2", "sub"))
 
 
 def test_tensorboard_scalars_and_hparams_read_back(tmp_path):
