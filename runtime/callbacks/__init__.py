@@ -6,6 +6,7 @@ from runtime.callbacks.model_summary import ModelSummary
 from runtime.callbacks.on_exception_checkpoint import OnExceptionCheckpoint
 from runtime.callbacks.progress import ProgressBar, RichProgressBar, TQDMProgressBar
 from runtime.callbacks.early_stopping import EarlyStopping
+from runtime.callbacks.finetuning import BackboneFinetuning, BaseFinetuning
 from runtime.callbacks.gradient_accumulation_scheduler import GradientAccumulationScheduler
 from runtime.callbacks.lambda_function import LambdaCallback
 from runtime.callbacks.lr_finder import LearningRateFinder
@@ -23,6 +24,8 @@ __all__ = [
     "ProgressBar",
     "RichProgressBar",
     "TQDMProgressBar",
+    "BackboneFinetuning",
+    "BaseFinetuning",
     "BasePredictionWriter",
     "EarlyStopping",
     "GradientAccumulationScheduler",

@@ -5,6 +5,7 @@ trainer calls monitoring callbacks after the module's ``on_train_epoch_end``, so
 otherwise after each validation. Reading the metric is one host read per check, never per step.
 """
 import logging
+from enum import Enum
 from typing import Any
 
 import torch
@@ -15,6 +16,16 @@ from runtime.utilities.rank_zero import rank_zero_warn
 from runtime.utilities.suggest import nearest
 
 log = logging.getLogger(__name__)
+
+
+class EarlyStoppingReason(Enum):
+    """Why ``EarlyStopping`` stopped the run (``early_stopping.stopping_reason``)."""
+
+    NOT_STOPPED = 0
+    STOPPING_THRESHOLD = 1
+    DIVERGENCE_THRESHOLD = 2
+    PATIENCE_EXHAUSTED = 3
+    NON_FINITE_METRIC = 4
 
 
 class EarlyStopping(Callback):
@@ -74,6 +85,8 @@ class EarlyStopping(Callback):
         self.divergence_threshold = divergence_threshold
         self.wait_count = 0
         self.stopped_epoch = 0
+        self.stopping_reason = EarlyStoppingReason.NOT_STOPPED
+        self.stopping_reason_message: str | None = None
         self._check_on_train_epoch_end = check_on_train_epoch_end
         self.log_rank_zero_only = log_rank_zero_only
         # stored signed, as Lightning does: ``current - min_delta`` must beat the best score
@@ -96,13 +109,16 @@ class EarlyStopping(Callback):
 
     def state_dict(self) -> dict[str, Any]:
         return {"wait_count": self.wait_count, "stopped_epoch": self.stopped_epoch, "best_score": self.best_score,
-                "patience": self.patience}
+                "patience": self.patience, "stopping_reason": self.stopping_reason.value,
+                "stopping_reason_message": self.stopping_reason_message}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.wait_count = state_dict["wait_count"]
         self.stopped_epoch = state_dict["stopped_epoch"]
         self.best_score = state_dict["best_score"]
         self.patience = state_dict["patience"]
+        self.stopping_reason = EarlyStoppingReason(state_dict.get("stopping_reason", EarlyStoppingReason.NOT_STOPPED.value))
+        self.stopping_reason_message = state_dict.get("stopping_reason_message")
 
     # -- hooks
     def on_train_epoch_end(self, trainer, pl_module) -> None:
@@ -152,6 +168,7 @@ class EarlyStopping(Callback):
         trainer.should_stop = trainer.should_stop or should_stop
         if should_stop:
             self.stopped_epoch = trainer.current_epoch
+            self.stopping_reason_message = reason
         if reason and self.verbose:
             self._log_info(trainer, reason, self.log_rank_zero_only)
 
@@ -161,14 +178,17 @@ class EarlyStopping(Callback):
         best = self.best_score if isinstance(self.best_score, torch.Tensor) else torch.tensor(float(self.best_score))
         if self.check_finite and not torch.isfinite(current):
             should_stop = True
+            self.stopping_reason = EarlyStoppingReason.NON_FINITE_METRIC
             reason = (f"Monitored metric {self.monitor} = {current} is not finite. Previous best value was "
                       f"{best:.3f}. Signaling Trainer to stop.")
         elif self.stopping_threshold is not None and self.monitor_op(current, self.stopping_threshold):
             should_stop = True
+            self.stopping_reason = EarlyStoppingReason.STOPPING_THRESHOLD
             reason = (f"Stopping threshold reached: {self.monitor} = {current} {self.order_dict[self.mode]} "
                       f"{self.stopping_threshold}. Signaling Trainer to stop.")
         elif self.divergence_threshold is not None and self.monitor_op(-current, -self.divergence_threshold):
             should_stop = True
+            self.stopping_reason = EarlyStoppingReason.DIVERGENCE_THRESHOLD
             reason = (f"Divergence threshold reached: {self.monitor} = {current} {self.order_dict[self.mode]} "
                       f"{self.divergence_threshold}. Signaling Trainer to stop.")
         elif self.monitor_op(current - self.min_delta, best.to(current.device)):
@@ -179,6 +199,7 @@ class EarlyStopping(Callback):
             self.wait_count += 1
             if self.wait_count >= self.patience:
                 should_stop = True
+                self.stopping_reason = EarlyStoppingReason.PATIENCE_EXHAUSTED
                 reason = (f"Monitored metric {self.monitor} did not improve in the last {self.wait_count} records. "
                           f"Best score: {best:.3f}. Signaling Trainer to stop.")
         return should_stop, reason

@@ -165,6 +165,8 @@ _SAFE_GLOBALS = [
     _legacy_attribute_dict("lightning.fabric.utilities.data"),
     _legacy_attribute_dict("lightning_fabric.utilities.data"),
     _legacy_attribute_dict("pytorch_lightning.utilities.parsing"),
+    _legacy_attribute_dict("lightning.pytorch.utilities.parsing"),
+    _legacy_attribute_dict("runtime.core.hparams"),  # where AttributeDict lived before runtime.utilities.parsing
     AttributeDict,
 ]
 

@@ -4,21 +4,7 @@ import inspect
 from argparse import Namespace
 from typing import Any, Iterable
 
-
-class AttributeDict(dict):
-    """A dict whose keys read as attributes: ``hparams.lr``."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError as err:
-            raise AttributeError(f"'AttributeDict' has no attribute {key!r}") from err
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        self[key] = value
-
-    def __delattr__(self, key: str) -> None:
-        del self[key]
+from runtime.utilities.parsing import AttributeDict
 
 
 def _init_args(frame) -> dict[str, Any]:

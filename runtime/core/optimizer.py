@@ -7,6 +7,7 @@ from torch.optim import Optimizer
 
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.suggest import invalid_choice
+from runtime.utilities.types import LRSchedulerConfig
 
 
 def _do_nothing_closure() -> None:
@@ -57,18 +58,6 @@ class LightningOptimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         self._optimizer.load_state_dict(state_dict)
-
-
-@dataclass
-class LRSchedulerConfig:
-    scheduler: Any
-    name: str | None = None
-    interval: str = "epoch"
-    frequency: int = 1
-    reduce_on_plateau: bool = False
-    monitor: str | None = None
-    strict: bool = True
-    opt_idx: int | None = None
 
 
 @dataclass

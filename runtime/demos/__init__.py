@@ -1,4 +1,24 @@
 """Small models and data for examples, bug reports and tests."""
-from runtime.demos.boring_classes import BoringDataModule, BoringModel, ManualOptimBoringModel, RandomDataset
+from runtime.demos.boring_classes import (
+    BoringDataModule,
+    BoringDataModuleNoLen,
+    BoringModel,
+    DemoModel,
+    ManualOptimBoringModel,
+    RandomDataset,
+    RandomDictDataset,
+    RandomIterableDataset,
+    RandomIterableDatasetWithLen,
+)
 
-__all__ = ["BoringDataModule", "BoringModel", "ManualOptimBoringModel", "RandomDataset"]
+__all__ = [
+    "BoringDataModule",
+    "BoringDataModuleNoLen",
+    "BoringModel",
+    "DemoModel",
+    "ManualOptimBoringModel",
+    "RandomDataset",
+    "RandomDictDataset",
+    "RandomIterableDataset",
+    "RandomIterableDatasetWithLen",
+]

@@ -9,6 +9,21 @@ from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
 
 
+class RandomDictDataset(Dataset):
+    """``length`` samples ``{"a": x, "b": x + 2}`` with ``x`` of ``size`` random features."""
+
+    def __init__(self, size: int, length: int) -> None:
+        self.len = length
+        self.data = torch.randn(length, size)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        a = self.data[index]
+        return {"a": a, "b": a + 2}
+
+    def __len__(self) -> int:
+        return self.len
+
+
 class RandomDataset(Dataset):
     """``length`` random vectors of ``size`` features."""
 
@@ -31,6 +46,13 @@ class RandomIterableDataset(IterableDataset):
     def __iter__(self) -> Iterator[torch.Tensor]:
         for _ in range(self.count):
             yield torch.randn(self.size)
+
+
+class RandomIterableDatasetWithLen(RandomIterableDataset):
+    """A ``RandomIterableDataset`` that also reports its length."""
+
+    def __len__(self) -> int:
+        return self.count
 
 
 class BoringModel(LightningModule):
@@ -122,3 +144,44 @@ class ManualOptimBoringModel(BoringModel):
         self.manual_backward(loss)
         opt.step()
         return loss
+
+
+class BoringDataModuleNoLen(LightningDataModule):
+    """Like ``BoringDataModule`` but every split is an iterable dataset without a length."""
+
+    def setup(self, stage: str) -> None:
+        sizes = {"fit": ("random_train", 512), "test": ("random_test", 256), "predict": ("random_predict", 64)}
+        if stage in sizes:
+            setattr(self, sizes[stage][0], RandomIterableDataset(32, sizes[stage][1]))
+        if stage in ("fit", "validate"):
+            self.random_val = RandomIterableDataset(32, 128)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.random_train)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.random_val)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self.random_test)
+
+    def predict_dataloader(self) -> DataLoader:
+        return DataLoader(self.random_predict)
+
+
+class DemoModel(LightningModule):
+    """One linear layer over 32 features, trained on the sum of its outputs."""
+
+    def __init__(self, out_dim: int = 10, learning_rate: float = 0.02) -> None:
+        super().__init__()
+        self.l1 = torch.nn.Linear(32, out_dim)
+        self.learning_rate = learning_rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.l1(x.view(x.size(0), -1)))
+
+    def training_step(self, batch: Any, batch_nb: int) -> torch.Tensor:
+        return self(batch).sum()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.learning_rate)
