@@ -48,6 +48,10 @@ class LightningDataModule(HyperparametersMixin, DataHooks, CheckpointHooks):
         from runtime.checkpoint.io import load_checkpoint_file
 
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
+        if hparams_file is not None:  # replaces the saved hyperparameters, as in Lightning
+            from runtime.core.hparams import load_hparams_file
+
+            checkpoint["datamodule_hyper_parameters"] = load_hparams_file(hparams_file)
         hparams = dict(checkpoint.get("datamodule_hyper_parameters") or {})
         hparams.update(kwargs)
         dm = cls(**hparams)

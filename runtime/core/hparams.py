@@ -81,3 +81,51 @@ def _deepcopyable(obj: Any) -> bool:
         return True
     except Exception:
         return False
+
+
+def load_hparams_file(path: Any) -> dict[str, Any]:
+    """Hyperparameters from a ``.yaml`` / ``.yml`` file (safe YAML: plain values only, no tags that build
+    objects) or a Lightning tags ``.csv`` (``key,value`` rows), for ``load_from_checkpoint(hparams_file=...)``.
+
+    Example::
+
+        Model.load_from_checkpoint("last.ckpt", hparams_file="lightning_logs/version_0/hparams.yaml")
+    """
+    import os
+
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in (".yaml", ".yml", ".csv"):
+        raise ValueError(f"hparams_file={path!r}: expected a .yaml, .yml or .csv file (as loggers write hparams.yaml).")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"hparams_file={path!r} does not exist. Pass the hparams.yaml a logger wrote, e.g. "
+                                "lightning_logs/version_0/hparams.yaml.")
+    if extension == ".csv":
+        import ast
+        import csv
+
+        def value(text: str) -> Any:
+            try:
+                return ast.literal_eval(text)  # numbers, strings, lists, dicts, None, booleans: never code
+            except (ValueError, SyntaxError):
+                return text
+
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        return {row[0]: value(row[1]) for row in rows[1:] if len(row) >= 2}
+    import yaml
+
+    try:
+        with open(path) as f:
+            loaded = yaml.safe_load(f)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ValueError(f"hparams_file={path!r} is not plain YAML{where}: {problem}. Only plain values (numbers, "
+                         "strings, lists, mappings) load; tags that build Python objects are refused.") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"hparams_file={path!r} holds a {type(loaded).__name__}, not a mapping of hyperparameter names to values.")
+    return loaded

@@ -295,10 +295,17 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
 
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, strict: bool = True, weights_only: bool | None = None, **kwargs: Any):
-        """Build the module from a checkpoint's saved hyperparameters (overridable by ``kwargs``) and load its weights."""
+        """Build the module from a checkpoint's saved hyperparameters (overridable by ``kwargs``) and load its weights.
+
+        ``hparams_file`` (a ``hparams.yaml`` a logger wrote, or a tags ``.csv``) replaces the saved
+        hyperparameters; it is read as safe YAML, so it holds values only."""
         from runtime.checkpoint.io import load_checkpoint_file
 
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
+        if hparams_file is not None:  # replaces the saved hyperparameters, as in Lightning
+            from runtime.core.hparams import load_hparams_file
+
+            checkpoint["hyper_parameters"] = load_hparams_file(hparams_file)
         hparams = dict(checkpoint.get("hyper_parameters") or {})
         hparams.pop("_instantiator", None)
         hparams.update(kwargs)

@@ -172,3 +172,36 @@ def test_corrupt_file_messages_hold_no_advice_from_torch_internals(tmp_path):
     message = str(info.value)
     assert "bad.ckpt could not be read" in message
     assert "file an issue" not in message.lower() and "weights_only" not in message and "In PyTorch 2.6" not in message
+
+
+# ------------------------------------------------------------------------------------------ hparams_file
+class WithHparams(BoringModel):
+    def __init__(self, lr: float = 0.1, name: str = "a") -> None:
+        super().__init__()
+        self.save_hyperparameters()
+
+
+def test_hparams_file_replaces_the_saved_hyperparameters_and_runs_no_code(tmp_path, monkeypatch):
+    trainer = _trainer(tmp_path, enable_checkpointing=False, limit_train_batches=1)
+    trainer.fit(WithHparams(lr=0.1))
+    path = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(path)
+    yaml_file = tmp_path / "hparams.yaml"
+    yaml_file.write_text("lr: 0.5\nname: from_yaml\n")
+    model = WithHparams.load_from_checkpoint(path, hparams_file=yaml_file)
+    assert (model.hparams.lr, model.hparams.name) == (0.5, "from_yaml")
+    assert WithHparams.load_from_checkpoint(path, hparams_file=yaml_file, name="kw").hparams.name == "kw"
+    csv_file = tmp_path / "tags.csv"
+    csv_file.write_text("key,value\nlr,0.25\nname,from_csv\n")
+    assert WithHparams.load_from_checkpoint(path, hparams_file=csv_file).hparams.lr == 0.25
+
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(f"lr: !!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(ValueError, match=r"evil\.yaml.*is not plain YAML \(line 1\).*tags that build Python objects are refused"):
+        WithHparams.load_from_checkpoint(path, hparams_file=evil)
+    assert not marker.exists()
+    with pytest.raises(FileNotFoundError, match=r"missing\.yaml.* does not exist"):
+        WithHparams.load_from_checkpoint(path, hparams_file=tmp_path / "missing.yaml")
+    with pytest.raises(ValueError, match=r"expected a \.yaml, \.yml or \.csv file"):
+        WithHparams.load_from_checkpoint(path, hparams_file=tmp_path / "h.json")
