@@ -80,11 +80,16 @@ class MeanAbsolutePercentageError(_SumStates):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._sum_states()
+        # targets at 0, counted on the device (no sync in update) and reported by compute
+        self.add_state("zero_targets", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
 
     def update(self, preds: Tensor, target: Tensor) -> None:
-        self._add(*F.mean_absolute_percentage_error_update(preds, target))
+        total, count, zero_targets = F.mean_absolute_percentage_error_update(preds, target)
+        self._add(total, count)
+        self.zero_targets = self.zero_targets + zero_targets
 
     def compute(self) -> Tensor:
+        F.warn_zero_targets(int(self.zero_targets))
         return self.sum_abs_per_error / self.total
 
 

@@ -29,6 +29,40 @@ def to_tensor(value: Any, name: str, dtype: torch.dtype | None = None, device: t
         raise TypeError(f"`{name}` must be a tensor or a number, got {type(value).__name__}.") from err
 
 
+def as_input(value: Any, name: str) -> Tensor:
+    """A metric input as a tensor: tensors as they are; numpy arrays, lists and numbers converted with their
+    own dtype (integer labels stay integers); anything else a clear error naming the argument."""
+    if isinstance(value, Tensor):
+        return value
+    if type(value).__module__ == "numpy" and hasattr(value, "dtype"):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"`{name}` must hold numbers, got a numpy array of dtype {value.dtype}.")
+        return torch.from_numpy(value.copy() if not value.flags.writeable else value) if value.ndim else torch.as_tensor(value.item())
+    if isinstance(value, (list, tuple, int, float, bool)):
+        try:
+            return torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"`{name}` must be a tensor, a numpy array or a (nested) list of numbers: {err}.") from None
+    raise TypeError(f"`{name}` must be a tensor, a numpy array or a list of numbers, got {type(value).__name__}.")
+
+
+def check_no_nan(preds: Tensor, deferred: dict | None = None) -> None:
+    """Float ``preds`` must not hold NaN: a NaN score has no class (argmax calls an all-NaN row class 0, and a
+    threshold calls NaN negative), so it would be counted as if valid. ``max`` propagates NaN, so this is one
+    reduction (about 5 us for 256x10 on CPU, half of ``isnan().any()``); on a device it is deferred (no sync)."""
+    if not preds.is_floating_point() or not preds.numel():
+        return
+    message = ("`preds` holds NaN: the model produced NaN scores (look at the loss, the learning rate or the inputs); "
+               "NaN cannot be scored, so it is refused rather than counted.")
+    top = preds.max()
+    if checked_now(preds, deferred):
+        value = float(top)
+        if value != value:
+            raise ValueError(message)
+        return
+    check_values(top.isnan(), message, deferred)
+
+
 def check_same_shape(preds: Tensor, target: Tensor, what: str = "`preds` and `target`") -> None:
     if preds.shape != target.shape:
         raise ValueError(f"{what} must have the same shape, got {tuple(preds.shape)} and {tuple(target.shape)}.")

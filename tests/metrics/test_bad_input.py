@@ -66,3 +66,55 @@ def test_value_errors_on_an_accelerator_are_deferred_to_compute():
     m._deferred = {"`target` holds labels outside": torch.tensor(True)}
     with pytest.raises(ValueError, match="labels outside"):
         m.compute()
+
+
+# ------------------------------------------------------------------------------------------ issue 15, item 16
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: M.Accuracy(task="multiclass", num_classes=3)(torch.tensor([[NAN, NAN, NAN], [0.1, 0.8, 0.1]]), torch.tensor([0, 1])),
+    lambda: M.Accuracy(task="binary")(torch.tensor([NAN, 0.9]), torch.tensor([0, 1])),
+    lambda: M.F1Score(task="multilabel", num_labels=2)(torch.tensor([[NAN, 0.2]]), torch.tensor([[0, 0]])),
+    lambda: M.AUROC(task="binary")(torch.tensor([NAN, NAN, 0.2, 0.9]), torch.tensor([1, 1, 0, 1])),
+    lambda: F.accuracy(torch.tensor([NAN, 0.9]), torch.tensor([0, 1]), task="binary"),
+])
+def test_nan_predictions_are_refused_not_scored(call):
+    with pytest.raises(ValueError, match=r"`preds` holds NaN"):
+        call()
+
+
+def test_lists_and_numpy_arrays_are_accepted_as_torchmetrics_users_pass_them():
+    np = pytest.importorskip("numpy")
+    assert M.Accuracy(task="binary")([0.1, 0.9], [0, 1]) == 1.0
+    assert M.Accuracy(task="multiclass", num_classes=3)(np.array([0, 1, 2]), np.array([0, 1, 1])) == pytest.approx(2 / 3)
+    assert M.MeanAbsolutePercentageError()([1.0, 2.0], [1.0, 2.5]) == pytest.approx(0.1)
+    assert float(M.MeanSquaredError()(np.array([1.0, 2.0]), np.array([1.0, 2.5]))) == pytest.approx(0.125)
+    assert F.accuracy([1, 0], [1, 1], task="binary") == 0.5
+    with pytest.raises(TypeError, match=r"`preds` must be a tensor, a numpy array or a list of numbers, got str"):
+        M.Accuracy(task="binary")("abc", [0])
+
+
+@pytest.mark.parametrize("preds", [torch.tensor([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]), torch.tensor([1, 0])])
+def test_a_one_hot_target_is_blamed_on_target(preds):
+    one_hot = torch.tensor([[0, 1, 0], [1, 0, 0]])
+    with pytest.raises(ValueError, match=r"`target` \(2, 3\) looks one-hot.*target\.argmax\(dim=1\)"):
+        M.Accuracy(task="multiclass", num_classes=3)(preds, one_hot)
+    if preds.is_floating_point():
+        with pytest.raises(ValueError, match=r"`target` \(2, 3\) looks one-hot"):
+            M.AUROC(task="multiclass", num_classes=3)(preds, one_hot)
+
+
+def test_mape_with_zero_targets_keeps_torchmetrics_value_and_says_why_it_is_huge():
+    mape = M.MeanAbsolutePercentageError()
+    with pytest.warns(UserWarning, match=r"some targets are 0.*divided by 1.17e-06"):
+        value = mape(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 2.0]))
+    assert value == pytest.approx((1.0 / 1.17e-06) / 2, rel=1e-5)  # torchmetrics' number
+    with pytest.warns(UserWarning, match=r"some targets are 0"):
+        F.mean_absolute_percentage_error(torch.tensor([1.0]), torch.tensor([0.0]))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no zero target: no warning
+        M.MeanAbsolutePercentageError()(torch.tensor([1.0]), torch.tensor([2.0]))
+    assert "zero_targets" not in M.MeanAbsolutePercentageError().state_dict()

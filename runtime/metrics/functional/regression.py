@@ -13,12 +13,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from runtime.metrics.utilities import accumulation_dtype, check_choice, check_same_shape, safe_divide
+from runtime.metrics.utilities import accumulation_dtype, as_input, check_choice, check_same_shape, safe_divide
 
 MULTIOUTPUT = ("raw_values", "uniform_average", "variance_weighted")
 
 
 def _pair(preds: Tensor, target: Tensor, num_outputs: int = 1) -> tuple[Tensor, Tensor]:
+    preds, target = as_input(preds, "preds"), as_input(target, "target")
     check_same_shape(preds, target)
     if num_outputs > 1 and (preds.ndim != 2 or preds.shape[1] != num_outputs):
         raise ValueError(f"`preds` and `target` must be (N, num_outputs={num_outputs}), got {tuple(preds.shape)}.")
@@ -59,14 +60,34 @@ def mean_absolute_error(preds: Tensor, target: Tensor, num_outputs: int = 1) -> 
     return sae / n
 
 
-def mean_absolute_percentage_error_update(preds: Tensor, target: Tensor, epsilon: float = 1.17e-06) -> tuple[Tensor, Tensor]:
+MAPE_EPSILON = 1.17e-06
+
+
+def mean_absolute_percentage_error_update(preds: Tensor, target: Tensor, epsilon: float = MAPE_EPSILON) -> tuple[Tensor, Tensor, Tensor]:
+    """(sum of errors, count, count of targets with |target| < epsilon): those dominate the mean."""
     preds, target = _pair(preds, target)
-    return ((preds - target).abs() / target.abs().clamp(min=epsilon)).sum(), _count(preds, 1)
+    magnitude = target.abs()
+    return (preds - target).abs().div(magnitude.clamp(min=epsilon)).sum(), _count(preds, 1), (magnitude < epsilon).sum()
+
+
+def warn_zero_targets(near_zero: int) -> None:
+    """torchmetrics divides by 1.17e-06 where a target is 0, which makes the mean huge without a word: same
+    value here, with the reason said (one message, so Python shows it once)."""
+    if near_zero:
+        from runtime.utilities.rank_zero import rank_zero_warn
+
+        rank_zero_warn(
+            f"MeanAbsolutePercentageError: some targets are 0 (|target| < {MAPE_EPSILON}); their "
+            f"errors are divided by {MAPE_EPSILON} (as torchmetrics does) and dominate the result. A percentage error "
+            "is undefined at 0: use MeanAbsoluteError (or MeanSquaredError) for such targets."
+        )
 
 
 def mean_absolute_percentage_error(preds: Tensor, target: Tensor) -> Tensor:
-    """Mean of |preds - target| / max(|target|, 1.17e-06) (a fraction, not a percentage, as in torchmetrics)."""
-    s, n = mean_absolute_percentage_error_update(preds, target)
+    """Mean of |preds - target| / max(|target|, 1.17e-06) (a fraction, not a percentage, as in torchmetrics);
+    warns when targets are 0, where that is a division by 1.17e-06."""
+    s, n, near_zero = mean_absolute_percentage_error_update(preds, target)
+    warn_zero_targets(int(near_zero))
     return s / n
 
 

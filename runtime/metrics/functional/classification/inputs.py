@@ -17,7 +17,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from runtime.metrics.utilities import check_integer_tensor, check_positive_int, check_probability, check_range, check_same_shape, checked_now
+from runtime.metrics.utilities import (as_input, check_integer_tensor, check_no_nan, check_positive_int, check_probability, check_range,
+                                      check_same_shape, checked_now)
 
 
 def check_task_args(task: str, num_classes: int | None, num_labels: int | None, threshold: float, top_k: int | None,
@@ -45,10 +46,12 @@ def _probabilities(preds: Tensor) -> Tensor:
 def binary_format(preds: Tensor, target: Tensor, threshold: float = 0.5, ignore_index: int | None = None,
                   deferred: dict | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """Flattened (preds 0/1, target 0/1, valid mask or None when every element counts)."""
+    preds, target = as_input(preds, "preds"), as_input(target, "target")
     check_same_shape(preds, target)
     check_integer_tensor("target", target)
     check_range(target, 0, 1, f"`target` must hold 0 or 1 for task='binary'{_ignored(ignore_index)}.", deferred, ignore_index)
     if preds.is_floating_point():
+        check_no_nan(preds, deferred)
         preds = (_probabilities(preds) > threshold).long()
     else:
         check_range(preds, 0, 1, "integer `preds` must hold 0 or 1 for task='binary' (or pass probabilities/logits).", deferred)
@@ -69,6 +72,8 @@ def _mask(target: Tensor, ignore_index: int | None, low: int, high: int, deferre
 def multiclass_format(preds: Tensor, target: Tensor, num_classes: int, top_k: int = 1, ignore_index: int | None = None,
                       deferred: dict | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """(preds, target, valid), each (M,): predicted labels, target labels, mask of counted elements."""
+    preds, target = as_input(preds, "preds"), as_input(target, "target")
+    check_not_one_hot(preds, target, num_classes)
     check_integer_tensor("target", target)
     if preds.ndim == target.ndim + 1:
         if not preds.is_floating_point():
@@ -77,6 +82,7 @@ def multiclass_format(preds: Tensor, target: Tensor, num_classes: int, top_k: in
             raise ValueError(f"`preds` has {preds.shape[1]} scores per sample in dimension 1 but `num_classes`={num_classes}.")
         if preds.shape[0] != target.shape[0] or preds.shape[2:] != target.shape[1:]:
             raise ValueError(f"`preds` {tuple(preds.shape)} (N, C, ...) does not match `target` {tuple(target.shape)} (N, ...).")
+        check_no_nan(preds, deferred)
         scores = preds.movedim(1, -1).reshape(-1, num_classes)
     elif preds.ndim == target.ndim:
         check_same_shape(preds, target)
@@ -111,12 +117,14 @@ def multiclass_format(preds: Tensor, target: Tensor, num_classes: int, top_k: in
 def multilabel_format(preds: Tensor, target: Tensor, num_labels: int, threshold: float = 0.5, ignore_index: int | None = None,
                       deferred: dict | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """(preds 0/1, target 0/1, valid), each (M, L) with the label dimension last."""
+    preds, target = as_input(preds, "preds"), as_input(target, "target")
     check_same_shape(preds, target)
     check_integer_tensor("target", target)
     if preds.ndim < 2 or preds.shape[1] != num_labels:
         raise ValueError(f"for task='multilabel', `preds` and `target` must be (N, num_labels={num_labels}, ...), got {tuple(preds.shape)}.")
     check_range(target, 0, 1, f"`target` must hold 0 or 1 for task='multilabel'{_ignored(ignore_index)}.", deferred, ignore_index)
     if preds.is_floating_point():
+        check_no_nan(preds, deferred)
         preds = (_probabilities(preds) > threshold).long()
     else:
         check_range(preds, 0, 1, "integer `preds` must hold 0 or 1 for task='multilabel'.", deferred)
@@ -126,6 +134,17 @@ def multilabel_format(preds: Tensor, target: Tensor, num_labels: int, threshold:
         return t.movedim(1, -1).reshape(-1, num_labels)
 
     return rows(preds).long(), rows(target).long(), None if valid is None else rows(valid)
+
+
+def check_not_one_hot(preds: Tensor, target: Tensor, num_classes: int) -> None:
+    """A one-hot ``target`` (N, C, ...) for task='multiclass' is the target's problem, not the predictions'."""
+    one_hot_shape = target.ndim >= 2 and target.shape[1] == num_classes and (
+        (preds.ndim == target.ndim and preds.is_floating_point()) or preds.ndim == target.ndim - 1)
+    if one_hot_shape:
+        raise ValueError(
+            f"`target` {tuple(target.shape)} looks one-hot (N, num_classes={num_classes}, ...); task='multiclass' needs class "
+            "indices (N, ...): pass `target.argmax(dim=1)`, or use task='multilabel' when a sample can have several classes."
+        )
 
 
 def _ignored(ignore_index: int | None) -> str:

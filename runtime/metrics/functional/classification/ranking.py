@@ -12,16 +12,20 @@ import warnings
 import torch
 from torch import Tensor
 
-from runtime.metrics.functional.classification.inputs import check_task_args
-from runtime.metrics.utilities import check_choice, check_integer_tensor, check_same_shape, check_task, check_values
+from runtime.metrics.functional.classification.inputs import check_not_one_hot, check_task_args
+from runtime.metrics.utilities import as_input, check_choice, check_integer_tensor, check_no_nan, check_same_shape, check_task, check_values
 
 
 def ranking_format(preds: Tensor, target: Tensor, task: str, num_classes: int | None, num_labels: int | None,
                    ignore_index: int | None, deferred: dict | None = None) -> tuple[Tensor, Tensor]:
     """(scores, target): binary (M,), (M,); multiclass (M, C), (M,); multilabel (M, L), (M, L). Ignored -> -1."""
+    preds, target = as_input(preds, "preds"), as_input(target, "target")
+    if task == "multiclass":
+        check_not_one_hot(preds, target, num_classes)
     check_integer_tensor("target", target)
     if not preds.is_floating_point():
         raise ValueError(f"`preds` must hold float scores (probabilities or logits) for AUROC/average precision, got {preds.dtype}.")
+    check_no_nan(preds, deferred)
     valid = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
     suffix = "" if ignore_index is None else f" (or ignore_index={ignore_index})"
     if task == "multiclass":
