@@ -68,11 +68,20 @@ class Accelerator:
 
 
 class CPUAccelerator(Accelerator):
+    """The CPU; ``devices=N`` starts N processes. More processes than cores are refused (each would get a
+    fraction of a core, and a typo such as ``devices=999`` would start 999) unless ``oversubscribe=True``:
+    ``Trainer(accelerator=CPUAccelerator(oversubscribe=True), devices=4)`` on two cores, e.g. to test
+    multi-process code."""
+
     name = device_type = "cpu"
+
+    def __init__(self, oversubscribe: bool = False) -> None:
+        self.oversubscribe = oversubscribe
 
     @staticmethod
     def is_available() -> bool:
         return True
+
 
     def parse_devices(self, devices) -> list[int]:
         if isinstance(devices, (list, tuple)) or (isinstance(devices, str) and "," in devices):
@@ -84,7 +93,33 @@ class CPUAccelerator(Accelerator):
             raise MisconfigurationException(
                 f"devices={devices!r} is not valid for the CPU: pass a positive number of processes, or 'auto'."
             )
+        cores = cpu_cores()
+        if count > cores and not self.oversubscribe and not _launched_externally():
+            raise MisconfigurationException(
+                f"devices={devices!r} would start {count} processes on the CPU, but this machine gives this process "
+                f"{cores} core{'s' if cores != 1 else ''}: every process would get a fraction of a core, and training "
+                f"would be slower than with {cores}. Pass devices={cores} or fewer, or, if you mean it (e.g. to test "
+                "multi-process code), ask explicitly: `accelerator=CPUAccelerator(oversubscribe=True)` "
+                "(from runtime.accelerators import CPUAccelerator)."
+            )
         return list(range(max(count, 1)))
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its affinity mask, as a container or ``taskset`` sets it)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _launched_externally() -> bool:
+    """torchrun, SLURM or another launcher started the processes already: the Trainer starts none."""
+    import os
+
+    return "LOCAL_RANK" in os.environ or "WORLD_SIZE" in os.environ
 
 
 class CUDAAccelerator(Accelerator):

@@ -291,3 +291,24 @@ def test_bf16_mixed_on_cuda(tmp_path):
     make_trainer(tmp_path, accelerator="cuda", precision="bf16-mixed", limit_train_batches=1,
                  limit_val_batches=0).fit(model, random_loader())
     assert model.seen["train"]["out"] == torch.bfloat16
+
+
+def test_more_cpu_processes_than_cores_are_refused_unless_asked(monkeypatch):
+    """issue 15, item 11: devices=999 on the CPU started 999 processes."""
+    import runtime as pl
+    from runtime.accelerators import CPUAccelerator, cpu_cores
+    from runtime.utilities.exceptions import MisconfigurationException
+
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    cores = cpu_cores()
+    with pytest.raises(MisconfigurationException, match=rf"devices=999 would start 999 processes on the CPU, but this machine gives this process {cores} core.*oversubscribe=True"):
+        pl.Trainer(accelerator="cpu", devices=999, logger=False)
+    with pytest.raises(MisconfigurationException, match="would start"):
+        pl.Trainer(accelerator="cpu", devices=str(cores + 1), logger=False)
+    assert pl.Trainer(accelerator="cpu", devices=cores, logger=False).num_devices == cores
+    trainer = pl.Trainer(accelerator=CPUAccelerator(oversubscribe=True), devices=cores + 1, logger=False)
+    assert trainer.num_devices == cores + 1  # asked explicitly: allowed (nothing started until fit)
+    monkeypatch.setenv("WORLD_SIZE", str(cores + 1))  # a launcher (torchrun, SLURM) started the processes already
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    CPUAccelerator().parse_devices(cores + 1)

@@ -247,7 +247,9 @@ def test_strategy_names_and_user_built_strategies_get_the_trainers_hardware(clea
     # one strategy object in a second Trainer takes that Trainer's devices and precision
     shared = DDPStrategy()
     assert pl.Trainer(strategy=shared, accelerator="cpu", devices=2, precision="bf16-true", logger=False).world_size == 2
-    second = pl.Trainer(strategy=shared, accelerator="cpu", devices=3, logger=False)
+    from runtime.accelerators import CPUAccelerator
+
+    second = pl.Trainer(strategy=shared, accelerator=CPUAccelerator(oversubscribe=True), devices=3, logger=False)
     assert second.world_size == 3 and second.precision == "32-true"
     assert FSDPStrategy(cpu_offload=None).cpu_offload is None  # Lightning's default
     with pytest.raises(MisconfigurationException, match="SingleDeviceStrategy runs one process"):
