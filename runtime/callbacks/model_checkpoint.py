@@ -18,7 +18,7 @@ from typing import Any, Literal
 import torch
 
 from runtime.callbacks.checkpoint import Checkpoint
-from runtime.checkpoint.io import remove_path, remove_stale_temporaries
+from runtime.checkpoint.io import check_writable_folder, remove_path, remove_stale_temporaries
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_info, rank_zero_only, rank_zero_warn
 from runtime.utilities.suggest import nearest
@@ -190,6 +190,8 @@ class ModelCheckpoint(Checkpoint):
         dirpath = _broadcast(trainer, self._resolve_ckpt_dir(trainer))
         self.dirpath = dirpath
         if getattr(trainer, "is_global_zero", True) and stage == "fit":
+            if (self.save_top_k != 0 or self.save_last) and not getattr(trainer, "fast_dev_run", False):
+                check_writable_folder(dirpath)  # now, not when the first epoch's save fails
             for stale in remove_stale_temporaries(dirpath):  # a killed save's partial file (one listdir per fit)
                 log.info(f"Removed {stale}, left by a checkpoint write that was interrupted.")
             self._warn_if_dir_not_empty(dirpath)

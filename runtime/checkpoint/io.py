@@ -70,6 +70,34 @@ class CheckpointWriteError(OSError):
     """A checkpoint could not be written; the message names the file and the reason."""
 
 
+def check_writable_folder(folder: str | os.PathLike) -> None:
+    """Raise ``CheckpointWriteError`` now if checkpoints cannot be written into ``folder`` (read-only, a file in
+    its place, no permission), rather than after the first epoch: it is created, and a probe file made and
+    removed (once per fit, not per step)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".write_test.{_writer_tag()}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        if isinstance(err, (FileExistsError, NotADirectoryError)) or (folder.exists() and not folder.is_dir()):
+            reason = "a file is in its place (or in the place of a folder above it)"
+        elif err.errno == errno.EROFS:
+            reason = "it is on a read-only file system"
+        elif isinstance(err, PermissionError):
+            reason = "permission denied"
+        elif err.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full"
+        else:
+            reason = err.strerror or str(err)
+        raise CheckpointWriteError(
+            err.errno or errno.EIO,
+            f"Checkpoints cannot be written to {folder}: {reason}. Checked before training, so no epoch is lost; "
+            "pass a folder you can write: ModelCheckpoint(dirpath=...) or Trainer(default_root_dir=...).",
+        ) from None
+
+
 def _write_error(path: Path, err: BaseException) -> CheckpointWriteError:
     code = getattr(err, "errno", None)
     if code in (errno.ENOSPC, errno.EDQUOT) or (isinstance(err, RuntimeError) and _nearly_full(path.parent)):

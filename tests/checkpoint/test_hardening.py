@@ -205,3 +205,40 @@ def test_hparams_file_replaces_the_saved_hyperparameters_and_runs_no_code(tmp_pa
         WithHparams.load_from_checkpoint(path, hparams_file=tmp_path / "missing.yaml")
     with pytest.raises(ValueError, match=r"expected a \.yaml, \.yml or \.csv file"):
         WithHparams.load_from_checkpoint(path, hparams_file=tmp_path / "h.json")
+
+
+# ------------------------------------------------------------------------------------------ unwritable folder
+class CountsSteps(BoringModel):
+    steps = 0
+
+    def training_step(self, batch, batch_idx):
+        CountsSteps.steps += 1
+        return super().training_step(batch, batch_idx)
+
+
+@pytest.mark.parametrize("kind", ["file", "read-only"])
+def test_an_unwritable_checkpoint_folder_is_found_before_training(tmp_path, kind):
+    folder = tmp_path / "ckpts"
+    if kind == "file":
+        folder.write_text("a file where the folder should be")
+        reason = "a file is in its place"
+    else:
+        if os.geteuid() == 0:  # root writes anywhere except on a read-only mount
+            mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(tmp_path)],
+                                     capture_output=True).returncode == 0
+            if not mounted:
+                pytest.skip("root ignores folder permissions and no read-only mount can be made here")
+            reason = "it is on a read-only file system"
+        else:
+            folder.mkdir()
+            folder.chmod(0o500)
+            reason = "permission denied"
+            mounted = False
+    CountsSteps.steps = 0
+    try:
+        with pytest.raises(CheckpointWriteError, match=rf"Checkpoints cannot be written to {folder}: {reason}.*before training"):
+            _trainer(tmp_path / "root", callbacks=[ModelCheckpoint(dirpath=folder)]).fit(CountsSteps())
+        assert CountsSteps.steps == 0
+    finally:
+        if kind != "file" and mounted:
+            subprocess.run(["umount", str(tmp_path)], check=True)
