@@ -126,9 +126,13 @@ def refactor_command(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="The project folder (default: ./NAME)."),
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Project name (default: from the script's file name)."),
     force: bool = typer.Option(False, "--force", "-f", help="Write over an existing non-empty project folder."),
-    verify: bool = typer.Option(False, "--verify", help="Run the script and the project a few steps on the CPU; compare losses."),
+    verify: bool = typer.Option(False, "--verify", help="Also RUN the script and the new project (a short fit on the CPU each) "
+                                "and compare them: the only time scaffold executes the script or anything it imports."),
 ) -> int:
-    """Turn a raw PyTorch training script into a project: `scaffold refactor train.py -o my-project -- --lr 0.1`."""
+    """Turn a raw PyTorch training script into a project: `scaffold refactor train.py -o my-project -- --lr 0.1`.
+
+    The script is only read, never run (its argparse options are read from its text), unless --verify is given.
+    """
     from scaffold.refactor import refactor_script
 
     result = refactor_script(script, output=output, name=name, force=force, verify=verify, script_args=script_args or [])

@@ -37,7 +37,11 @@ class RefactorResult:
 
 def _names(script: Path, name: str | None) -> tuple[str, str, str]:
     from scaffold.answers import check_name
+    from scaffold.errors import BadNameError
 
+    if name and ("/" in name or "\\" in name or ".." in name or name in (".", "~") or name.startswith("~")):
+        raise BadNameError(f"project name {name!r} contains a path separator or '..'; give a plain name such as "
+                           "'mnist-project' with --name, and the folder to write with --output (e.g. --output ../mnist-project)")
     name = name or re.sub(r"[^A-Za-z0-9_-]+", "-", script.stem).strip("-_").replace("_", "-") or "refactored"
     if name[0].isdigit():
         name = f"project-{name}"

@@ -424,6 +424,7 @@ def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[a
 # as it ran when the script started): values, not data loading, models or options
 _PURE_ROOTS = {"torch", "np", "numpy", "math", "range", "len", "int", "float", "str", "list", "tuple", "dict", "min", "max",
                "abs", "sum", "round", "bool", "zip", "enumerate", "sorted", "set"}
+_SEEDS = {"manual_seed", "seed", "seed_everything", "manual_seed_all"}
 _NOT_PURE = {"DataLoader", "parse_args", "parse_known_args", "load", "open", "save", "manual_seed", "seed", "MNIST", "CIFAR10"}
 
 
@@ -458,6 +459,9 @@ def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]
     from scaffold.refactor.source import BUILTINS, loaded_names
 
     defs, driver = list(definitions), list(rest)
+    modules = {n for d in defs if isinstance(d, (ast.Import, ast.ImportFrom)) for n in stored_names([d])}
+    # a value drawn from the random generator moves only when no seeding came before it in the script
+    seeded = min((s.lineno for s in driver if any(dotted(c.func).split(".")[-1] in _SEEDS for c in calls_in(s))), default=None)
     changed = True
     while changed:
         changed = False
@@ -476,7 +480,9 @@ def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]
         needed -= provided | BUILTINS
         for s in sorted(driver, key=lambda x: x.lineno):
             names = set(stored_names([s]))
-            if names & needed and _promotable(s, provided) and not (loaded_names([s]) - provided - BUILTINS - names):
+            if seeded is not None and s.lineno > seeded and _has_rng(s):
+                continue
+            if names & needed and _promotable(s, provided - modules) and not (loaded_names([s]) - provided - BUILTINS - names):
                 driver.remove(s)
                 defs.append(s)
                 changed = True

@@ -190,6 +190,12 @@ class Emitter:
             p.bindings = info.train.bindings
         body = plan.train_body
         m = Method("training_step", "self, batch, batch_idx", list(unpack))
+        if plan.mode == "manual":
+            # the script's own function steps the optimizer it reads as a global: give it the trainer's wrapper,
+            # whose step() counts global_step (max_steps, checkpoints, logging intervals)
+            for i, n in enumerate(plan.optimizers):
+                if n in info.shared:
+                    m.head.append(f"_models.{n} = self.optimizers()" + ("" if len(plan.optimizers) == 1 else f"[{i}]"))
         where = "module.py training_step"
         if plan.closure is not None and plan.mode == "automatic":
             i = body.index(plan.closure)
@@ -272,10 +278,26 @@ class Emitter:
         it = loop.loop.iter
         if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and it.args:
             it = it.args[0]
-        m = Method(hook, "self", [], side="data", ret=self.r.expr(it, "data"), ret_node=it)
+        ret = self.r.expr(it, "data")
+        if not self._is_dataloader(it):
+            ret = f"_as_loader({ret})"  # the script loops over a list, a range, a generator: the trainer takes a DataLoader
+            self.wraps_loader = True
+        m = Method(hook, "self", [], side="data", ret=ret, ret_node=it)
         m.pieces = []
         m.bindings = loop.bindings  # type: ignore[attr-defined]
         return m
+
+    def _is_dataloader(self, it: ast.expr) -> bool:
+        """Whether the script's loop iterates a DataLoader it built (``DataLoader(...)`` or a name bound to one)."""
+        if isinstance(it, ast.Call):
+            return dotted(it.func).split(".")[-1] == "DataLoader"
+        if isinstance(it, ast.Name):
+            for c in self.info.setup:
+                s = c.stmt
+                if isinstance(s, ast.Assign) and it.id in stored_names([s]) and isinstance(s.value, ast.Call) and \
+                        dotted(s.value.func).split(".")[-1] == "DataLoader":
+                    return True
+        return False
 
     # ------------------------------------------------------------------------------------------ names
     def attr(self, name: str, side: str = "module") -> str:
@@ -297,8 +319,14 @@ class Emitter:
         special = {plan.args_name, plan.epoch_var} | plan.device_names | set(plan.optimizers) | set(plan.schedulers)
         special.discard(None)
         data_setup = data[1]
-        self.data_attrs = [n for n in self._stored[id(data_setup)] if n not in special]
         used_anywhere = set().union(*[set(self._free[id(m)]) for m in module + data])
+        # only what another hook reads is kept on the datamodule: a name bound in a branch the run does not take
+        # (`classes` for LSUN only) would otherwise fail the write-back
+        read_elsewhere = set().union(*[set(self._free[id(m)]) for m in module + data if m is not data_setup])
+        for m in module + data:  # a function's parameter bound to the caller's name (`evaluate(val_data)`) reads that name
+            for expr in [e for p in m.pieces for e in p.bindings.values()] + list((getattr(m, "bindings", None) or {}).values()):
+                read_elsewhere |= {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        self.data_attrs = [n for n in self._stored[id(data_setup)] if n not in special and n in read_elsewhere]
         self.module_state = []
         for m in module:
             for n in self._stored[id(m)]:
@@ -424,7 +452,8 @@ class Emitter:
         import_names = {n for d in self.info.definitions if isinstance(d, (ast.Import, ast.ImportFrom)) for n in stored_names([d])}
         names = sorted((used & self.defined) - import_names)
         out = f"from {self.package}.models import {', '.join(names)}" if names else ""
-        if any(n in self.info.shared for m in methods for p in m.pieces for n in stored_names(p.parsed)):
+        if any(n in self.info.shared for m in methods for p in m.pieces for n in stored_names(p.parsed)) or \
+                any(line.startswith("_models.") for m in methods for line in m.head):
             out += f"\nimport {self.package}.models as _models"
         return out.strip("\n")
 
@@ -471,6 +500,8 @@ class Emitter:
                  indent(f'"""Options: {", ".join(hp) or "none"} (configs/default.yaml, section `data`)."""', 4)]
         for m in methods:
             parts.append(indent(self.method_text(m), 4) + "\n")
+        if getattr(self, "wraps_loader", False):
+            parts.append(_AS_LOADER)
         return "\n".join(p for p in parts if p is not None) + "\n"
 
     def _models_file(self) -> str:
@@ -588,6 +619,26 @@ class Emitter:
         return json.dumps({"name": name, "package": self.package, "refactored_from": self.script.path.name,
                            "script_args": list(script_args), "mode": self.plan.mode,
                            "scaffold_version": _scaffold_version()}, indent=2) + "\n"
+
+
+_AS_LOADER = '''
+def _as_loader(batches):
+    """The script loops over `batches` itself (a list, a range, a generator); the trainer takes a DataLoader that
+    yields the same items, one at a time and unchanged."""
+    if isinstance(batches, torch.utils.data.DataLoader):
+        return batches
+    if hasattr(batches, "__len__") and hasattr(batches, "__getitem__"):
+        return torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda item: item)
+    return torch.utils.data.DataLoader(_Batches(batches), batch_size=None, collate_fn=lambda item: item)
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+'''
 
 
 _HAND_UPDATE = '''

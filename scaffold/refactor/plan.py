@@ -116,18 +116,16 @@ def _parse_arguments(plan: Plan, script_args: list[str]) -> None:
         return
     plan.args_name = ap.args_name
     script = info.script
-    code = "import argparse\n" + "\n".join(_dedent(script.segment(s)) for s in ap.parser_stmts)
-    namespace: dict[str, Any] = {}
-    for d in info.definitions:  # constants and imports a default may use
-        if isinstance(d, (ast.Assign, ast.Import, ast.ImportFrom)) and not calls_in(d):
-            with contextlib.suppress(Exception):
-                exec(compile(ast.Module([d], []), str(script.path), "exec"), namespace)
+    from scaffold.refactor.options import NotStatic, build_parser, constants
+
     try:
-        exec(compile(code, str(script.path), "exec"), namespace)
-    except Exception as err:
-        raise ScriptArgsError(f"{script.path}: cannot rebuild the script's argparse parser ({type(err).__name__}: {err})") from None
-    parser = next(v for v in namespace.values() if isinstance(v, argparse.ArgumentParser))
-    parser.prog = script.path.name
+        parser, notes = build_parser(ap.parser_stmts, constants(info.definitions), script.path.name)
+    except (NotStatic, argparse.ArgumentError, TypeError, ValueError) as err:
+        raise ScriptArgsError(f"{script.path}: cannot read the script's argparse options from its text ({err}); scaffold "
+                              "reads them without running the script, so write them as literals") from None
+    for text in notes:
+        line, _, what = text.partition(": ")
+        plan.note(line.replace("line ", ""), what)
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -158,19 +156,10 @@ def _parse_arguments(plan: Plan, script_args: list[str]) -> None:
         plan.arg_types[action.dest] = ann
 
 
-def _dedent(text: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(text)
-
-
 def _constants(plan: Plan) -> None:
-    ns: dict[str, Any] = {}
-    for d in plan.analysis.definitions:
-        if isinstance(d, ast.Assign) and not calls_in(d):
-            with contextlib.suppress(Exception):
-                exec(compile(ast.Module([d], []), "<constants>", "exec"), ns)
-    plan.constants = {k: v for k, v in ns.items() if not k.startswith("__")}
+    from scaffold.refactor.options import constants
+
+    plan.constants = constants(plan.analysis.definitions)
 
 
 def static_value(plan: Plan, node: ast.expr) -> Any:

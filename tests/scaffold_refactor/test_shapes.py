@@ -1,0 +1,118 @@
+"""Failure shapes found on real scripts (bench/refactor_corpus.py), each reproduced by a small script under shapes/.
+
+Refactoring is cheap (in-process, no training); one slow test trains every written project a few steps.
+"""
+import ast
+import shutil
+
+import pytest
+import yaml
+
+from pathlib import Path
+
+from scaffold.errors import BadNameError
+from scaffold.refactor import refactor_script
+from scaffold.refactor.check import check_source
+from scaffold.refactor.errors import NoTrainingLoopError
+from tests.scaffold_refactor.helpers import FIT, python_files, run
+
+SHAPES = Path(__file__).resolve().parent / "shapes"
+WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard"]
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shapes")
+    return {name: refactor_script(SHAPES / f"{name}.py", output=root / name) for name in WRITTEN}
+
+
+def _text(result, rel):
+    return (result.path / rel.format(package=result.package)).read_text()
+
+
+@pytest.mark.parametrize("name", WRITTEN)
+def test_written_projects_pass_their_own_check(projects, name):
+    """Every file compiles and reads only names it defines (the check that runs before writing, run again here)."""
+    for path in python_files(projects[name].path):
+        assert check_source(path.name, path.read_text()) == [], path
+
+
+def test_helper_globals_live_where_the_functions_read_them(projects):
+    models = _text(projects["helper_globals"], "{package}/models.py")
+    module = _text(projects["helper_globals"], "{package}/module.py")
+    assert "SCALE = torch.linspace(1, 2, 4)" in models  # a plain value moves beside the function reading it
+    assert "nz = None" in models and "_models.nz = nz" in module  # a value from the options is set there by the module
+
+
+def test_seed_that_is_none_until_the_script_picks_one(projects):
+    config = yaml.safe_load(_text(projects["seed_none"], "configs/default.yaml"))
+    assert config["seed_everything"] is True
+    assert "the seed could not be read" in _text(projects["seed_none"], "REFACTOR.md")
+
+
+def test_full_batch_training_through_a_function(projects):
+    result = projects["full_batch"]
+    step = _text(result, "{package}/module.py")
+    assert result.mode == "manual" and "train(epoch)" in step
+
+
+def test_models_trained_side_by_side(projects):
+    module = _text(projects["zip_models"], "{package}/module.py")
+    tree = ast.parse(module)
+    step = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "training_step")
+    assert any(isinstance(n, ast.For) for n in ast.walk(step)), "the zip loop stays inside training_step"
+
+
+def test_epoch_loop_inside_try_keyboard_interrupt(projects):
+    result = projects["try_keyboard"]
+    config = yaml.safe_load(_text(result, "configs/default.yaml"))
+    assert config["trainer"]["max_epochs"] == 3
+    assert "validation_step" in _text(result, "{package}/module.py")
+
+
+def test_rl_agent_method_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(NoTrainingLoopError) as err:
+        refactor_script(SHAPES / "rl_agent_method.py", output=tmp_path / "out")
+    assert "`Agent.learn`" in str(err.value) and "`while` loop at line 22" in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_user_code_runs_without_verify(tmp_path, monkeypatch):
+    """argparse default=/type= with side effects and a local import: reading the script runs none of them."""
+    for var in ("SIDE_EFFECT_MARK", "SIDE_EFFECT_DEFAULT", "SIDE_EFFECT_IMPORT"):
+        monkeypatch.setenv(var, str(tmp_path / var))
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "side_effects.py"
+    shutil.copy(SHAPES / "side_effects.py", script)
+    shutil.copy(SHAPES / "side_effects_helper.py", tmp_path / "side_effects_helper.py")
+    result = refactor_script(script, output=tmp_path / "out", script_args=["--lr", "0.5"])
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("SIDE_EFFECT")]
+    config = yaml.safe_load(_text(result, "configs/default.yaml"))
+    options = {**config["model"], **config["data"]}
+    assert options["lr"] == "0.5"  # type=marked was not run: the value stays the text given
+    assert options.get("out") is None
+    report = _text(result, "REFACTOR.md")
+    assert "type=marked" in report and "the default of `--out` was not read" in report
+
+
+def test_name_with_a_path_names_the_options_refactor_has(tmp_path):
+    with pytest.raises(BadNameError) as err:
+        refactor_script(SHAPES / "seed_none.py", output=tmp_path / "x", name="../evil")
+    assert "--output" in str(err.value) and "--output-dir" not in str(err.value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("def f():\n    break\n", "does not compile: 'break' outside loop"),
+    ("def f():\n    return 1\n    print(2)\n", "never runs: it follows a `return`"),
+    ("class A:\n    def g(self):\n        return device\n", "reads `device`, which is defined nowhere"),
+])
+def test_check_finds_what_would_break_a_project(text, expected):
+    problems = check_source("m.py", text)
+    assert problems and expected in str(problems[0]), problems
+
+
+@pytest.mark.slow
+def test_written_shapes_train(projects):
+    for name, result in projects.items():
+        proc = run(FIT, cwd=result.path, timeout=300)
+        assert proc.returncode == 0, (name, proc.stderr[-3000:])
