@@ -3,7 +3,8 @@
 Behaviour follows Lightning 2.x: when it saves, what the files are called, which files it deletes,
 and the bookkeeping it stores in the checkpoint so a resumed run continues the top-k ranking.
 Files are written by ``trainer.save_checkpoint`` (atomic); an old file is deleted only after its
-replacement is in place.
+replacement and ``last.ckpt`` are in place, so a kill at any point leaves at most the replaced files
+untracked and never a checkpoint that tracks a deleted file.
 """
 import logging
 import os
@@ -143,6 +144,7 @@ class ModelCheckpoint(Checkpoint):
         self._every_n_train_steps = every_n_train_steps
         self._validate_init_configuration()
         self._saved_bookkeeping = self._bookkeeping()
+        self._pending_removals: list[str] = []
 
     def _validate_init_configuration(self) -> None:
         if not isinstance(self.save_top_k, int) or self.save_top_k < -1:
@@ -219,6 +221,7 @@ class ModelCheckpoint(Checkpoint):
         candidates = self._monitor_candidates(trainer)
         self._save_topk_checkpoint(trainer, candidates)
         self._save_last_checkpoint(trainer, candidates)
+        self._remove_replaced(trainer)
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         if not self._should_skip_saving_checkpoint(trainer) and self._should_save_on_train_epoch_end(trainer):
@@ -236,6 +239,15 @@ class ModelCheckpoint(Checkpoint):
         if self._every_n_epochs >= 1 and (trainer.current_epoch + 1) % self._every_n_epochs == 0:
             self._save_topk_checkpoint(trainer, candidates)
         self._save_last_checkpoint(trainer, candidates)
+        self._remove_replaced(trainer)
+
+    def _remove_replaced(self, trainer: Any) -> None:
+        """Remove the top-k files this save replaced, only now that every file of this save (``last.ckpt``
+        included) records the new state: a kill before this line leaves at most those files untracked, and
+        no checkpoint ever tracks a file that is already gone."""
+        pending, self._pending_removals = self._pending_removals, []
+        for filepath in pending:
+            self._remove_checkpoint(trainer, filepath)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -353,7 +365,7 @@ class ModelCheckpoint(Checkpoint):
         previous, self.best_model_path = self.best_model_path, filepath
         self._save_checkpoint(trainer, filepath)
         if self.save_top_k == 1 and previous and self._should_remove_checkpoint(trainer, previous, filepath):
-            self._remove_checkpoint(trainer, previous)
+            self._pending_removals.append(previous)
 
     def _update_best_and_save(self, current: torch.Tensor, trainer: Any, candidates: dict[str, Any]) -> None:
         k = len(self.best_k_models) + 1 if self.save_top_k == -1 else self.save_top_k
@@ -384,7 +396,7 @@ class ModelCheckpoint(Checkpoint):
             )
         self._save_checkpoint(trainer, filepath)
         if del_filepath and self._should_remove_checkpoint(trainer, del_filepath, filepath):
-            self._remove_checkpoint(trainer, del_filepath)
+            self._pending_removals.append(del_filepath)
 
     def _save_last_checkpoint(self, trainer: Any, candidates: dict[str, Any]) -> None:
         if not self.save_last:

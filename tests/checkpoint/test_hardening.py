@@ -242,3 +242,40 @@ def test_an_unwritable_checkpoint_folder_is_found_before_training(tmp_path, kind
     finally:
         if kind != "file" and mounted:
             subprocess.run(["umount", str(tmp_path)], check=True)
+
+
+_KILLED_RUN = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    import runtime as pl
+    from runtime.callbacks import ModelCheckpoint
+    from runtime.demos.boring_classes import BoringModel
+
+    class Better(BoringModel):
+        def training_step(self, batch, batch_idx):
+            self.log("score", float(-self.global_step))  # every step is the new best: each save replaces one
+            return super().training_step(batch, batch_idx)
+
+    class KilledAtRemoval(ModelCheckpoint):
+        def _remove_checkpoint(self, trainer, filepath):
+            if sys.argv[3] == "before":
+                os.kill(os.getpid(), signal.SIGKILL)
+            ModelCheckpoint._remove_checkpoint(trainer, filepath)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    ckpt = KilledAtRemoval(dirpath=sys.argv[2], every_n_train_steps=1, save_top_k=1, monitor="score", save_last=True)
+    pl.Trainer(default_root_dir=sys.argv[2], logger=False, enable_progress_bar=False, enable_model_summary=False,
+               max_steps=5, limit_val_batches=0, callbacks=[ckpt]).fit(Better())
+""")
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_kill_around_a_removal_leaves_at_most_one_untracked_file_and_no_missing_one(tmp_path, when):
+    folder = tmp_path / "ckpts"
+    run = subprocess.run([sys.executable, "-c", _KILLED_RUN, REPO, str(folder), when], capture_output=True, text=True, timeout=300)
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    state = next(v for k, v in load_checkpoint_file(folder / "last.ckpt")["callbacks"].items() if k.startswith("KilledAtRemoval"))
+    tracked = {state["best_model_path"], state["last_model_path"], *state["best_k_models"]} - {""}
+    assert all(os.path.exists(p) for p in tracked), tracked  # the resumable state never names a deleted file
+    on_disk = {str(p) for p in folder.glob("*.ckpt")}
+    assert len(on_disk - tracked) <= 1, sorted(on_disk - tracked)
