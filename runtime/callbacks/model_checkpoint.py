@@ -68,6 +68,7 @@ class ModelCheckpoint(Checkpoint):
         save_on_train_epoch_end: save at the end of the training epoch (True) or after validation
             (False); None picks: after validation when a validation loop runs each epoch.
         enable_version_counter: add ``-v1``, ``-v2``... when a file of that name already exists.
+        save_on_exception: when the run fails with an exception, save a checkpoint of the state it failed in.
 
     Example::
 
@@ -98,8 +99,10 @@ class ModelCheckpoint(Checkpoint):
         every_n_epochs: int | None = None,
         save_on_train_epoch_end: bool | None = None,
         enable_version_counter: bool = True,
+        save_on_exception: bool = False,
     ) -> None:
         super().__init__()
+        self.save_on_exception = save_on_exception
         self.monitor = monitor
         self.verbose = verbose
         self.save_last = save_last
@@ -290,6 +293,17 @@ class ModelCheckpoint(Checkpoint):
             or bool(getattr(trainer, "sanity_checking", False))
             or self._last_global_step_saved == trainer.global_step  # already saved at this step
         )
+
+    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        """With ``save_on_exception=True``: a checkpoint of the state when the run failed (and ``last``)."""
+        if (not self.save_on_exception or bool(getattr(trainer, "fast_dev_run", False)) or trainer.sanity_checking
+                or self._last_global_step_saved == trainer.global_step):
+            return
+        candidates = self._monitor_candidates(trainer)
+        filepath = self.format_checkpoint_name(metrics=candidates)
+        self._save_checkpoint(trainer, filepath)
+        self._save_last_checkpoint(trainer, candidates)
+        rank_zero_info(f"An {type(exception).__name__} was raised with message: {exception}, saved checkpoint to {filepath}")
 
     def _should_save_on_train_epoch_end(self, trainer: Any) -> bool:
         if self._save_on_train_epoch_end is not None:

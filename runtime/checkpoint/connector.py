@@ -50,12 +50,12 @@ def dump_checkpoint(trainer, weights_only: bool = False) -> dict[str, Any]:
             checkpoint[type(trainer.precision_plugin).__qualname__] = precision_state
     if getattr(model, "_hparams", None):
         checkpoint["hparams_name"] = getattr(model, "_hparams_name", "kwargs")
-        checkpoint["hyper_parameters"] = dict(model.hparams_initial)
+        checkpoint["hyper_parameters"] = dict(model.hparams)  # as Lightning: the values now, edits included
     dm = trainer.datamodule
     if dm is not None:
         if getattr(dm, "_hparams", None):
             checkpoint["datamodule_hparams_name"] = getattr(dm, "_hparams_name", "kwargs")
-            checkpoint["datamodule_hyper_parameters"] = dict(dm.hparams_initial)
+            checkpoint["datamodule_hyper_parameters"] = dict(dm.hparams)
         dm_state = dm.state_dict()
         if dm_state:
             checkpoint[type(dm).__qualname__] = dm_state

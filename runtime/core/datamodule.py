@@ -11,6 +11,10 @@ class LightningDataModule(HyperparametersMixin, DataHooks, CheckpointHooks):
     """Subclass it and define ``prepare_data``, ``setup(stage)`` and the ``*_dataloader`` methods."""
 
     name: str | None = None
+    # a datamodule's hyperparameters sit beside the module's in a checkpoint, under their own keys
+    CHECKPOINT_HYPER_PARAMS_KEY = "datamodule_hyper_parameters"
+    CHECKPOINT_HYPER_PARAMS_NAME = "datamodule_hparams_name"
+    CHECKPOINT_HYPER_PARAMS_TYPE = "datamodule_hparams_type"
 
     def __init__(self) -> None:
         super().__init__()
@@ -45,16 +49,12 @@ class LightningDataModule(HyperparametersMixin, DataHooks, CheckpointHooks):
 
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, weights_only: bool | None = None, **kwargs: Any):
+        """Build the datamodule from a checkpoint's saved hyperparameters (overridable by ``kwargs``) and its state."""
         from runtime.checkpoint.io import load_checkpoint_file
+        from runtime.core.saving import instantiate_from_checkpoint
 
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
-        if hparams_file is not None:  # replaces the saved hyperparameters, as in Lightning
-            from runtime.core.hparams import load_hparams_file
-
-            checkpoint["datamodule_hyper_parameters"] = load_hparams_file(hparams_file)
-        hparams = dict(checkpoint.get("datamodule_hyper_parameters") or {})
-        hparams.update(kwargs)
-        dm = cls(**hparams)
+        dm = instantiate_from_checkpoint(cls, checkpoint, hparams_file, kwargs)
         state = checkpoint.get(cls.__qualname__)
         if state:
             dm.load_state_dict(state)

@@ -300,16 +300,10 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
         ``hparams_file`` (a ``hparams.yaml`` a logger wrote, or a tags ``.csv``) replaces the saved
         hyperparameters; it is read as safe YAML, so it holds values only."""
         from runtime.checkpoint.io import load_checkpoint_file
+        from runtime.core.saving import instantiate_from_checkpoint
 
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
-        if hparams_file is not None:  # replaces the saved hyperparameters, as in Lightning
-            from runtime.core.hparams import load_hparams_file
-
-            checkpoint["hyper_parameters"] = load_hparams_file(hparams_file)
-        hparams = dict(checkpoint.get("hyper_parameters") or {})
-        hparams.pop("_instantiator", None)
-        hparams.update(kwargs)
-        model = cls(**hparams)
+        model = instantiate_from_checkpoint(cls, checkpoint, hparams_file, kwargs)
         model.on_load_checkpoint(checkpoint)
         from runtime.checkpoint.connector import load_weights
 

@@ -8,6 +8,7 @@ import os
 from abc import ABC, abstractmethod
 from argparse import Namespace
 from collections.abc import Mapping, MutableMapping
+from enum import Enum
 from typing import Any, Callable
 
 from runtime.utilities.rank_zero import rank_zero_only, rank_zero_warn
@@ -209,6 +210,8 @@ def _yaml_safe(value: Any) -> Any:
     """A value yaml.safe_dump can write: containers recursed, tensors read, the rest as ``str``."""
     if isinstance(value, Namespace):
         value = vars(value)
+    if isinstance(value, Enum):  # a str/int Enum would pass the checks below, and yaml cannot write it
+        return value.name
     if isinstance(value, Mapping):
         return {str(k): _yaml_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
