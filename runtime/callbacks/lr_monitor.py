@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from runtime.callbacks.callback import Callback
+from runtime.core.optimizer import NoOptimizer
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 from runtime.utilities.suggest import invalid_choice
@@ -149,7 +150,7 @@ class LearningRateMonitor(Callback):
         without_scheduler = []
         for opt in optimizers:
             opt = getattr(opt, "optimizer", opt) if not isinstance(opt, torch.optim.Optimizer) else opt
-            if any(opt is s for s in seen) or type(opt).__name__ == "_NoOptimizer":
+            if any(opt is s for s in seen) or isinstance(opt, NoOptimizer):
                 continue
             name = "lr-" + type(opt).__name__
             names.append(self._check_duplicates_and_update_name(opt, name, seen, seen_types, None))

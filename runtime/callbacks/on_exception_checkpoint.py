@@ -36,8 +36,6 @@ class OnExceptionCheckpoint(Checkpoint):
             warnings.warn(f"OnExceptionCheckpoint: {self.ckpt_path} was not written. Under {type(trainer.strategy).__name__} "
                           "a checkpoint needs every process, and only this one stopped with an error.")
             return
-        from runtime.checkpoint.connector import dump_checkpoint
-
         # every rank holds the whole model: the one that failed writes the file itself (atomically)
-        trainer.strategy.checkpoint_io.save_checkpoint(dump_checkpoint(trainer), self.ckpt_path)
+        trainer.strategy.checkpoint_io.save_checkpoint(trainer._dump_checkpoint(), self.ckpt_path)
         trainer.strategy.checkpoint_io.teardown()

@@ -64,7 +64,7 @@ class BasePredictionWriter(Callback):
     def on_predict_start(self, trainer, pl_module) -> None:
         loaders = getattr(trainer, "predict_dataloaders", None)
         if loaders is None:
-            loaders = trainer._loaders.get("predict") or []
+            loaders = trainer._run.loaders.get("predict") or []
         elif not isinstance(loaders, (list, tuple)):
             loaders = [loaders]
         self._loader_indices = [_ordered_batch_indices(dl) for dl in loaders]

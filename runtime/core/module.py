@@ -305,7 +305,7 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
         model = instantiate_from_checkpoint(cls, checkpoint, hparams_file, kwargs)
         model.on_load_checkpoint(checkpoint)
-        from runtime.checkpoint.connector import load_weights
+        from runtime.checkpoint.weights import load_weights
 
         load_weights(model, checkpoint, checkpoint_path, strict=strict)
         if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):

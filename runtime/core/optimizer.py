@@ -14,6 +14,18 @@ def _do_nothing_closure() -> None:
     return None
 
 
+class NoOptimizer(torch.optim.Optimizer):
+    """Stands in when ``configure_optimizers`` returns None: runs the closure, updates nothing."""
+
+    def __init__(self) -> None:
+        super().__init__([torch.zeros(1)], {})
+
+    def step(self, closure=None):
+        return closure() if closure is not None else None
+
+    def zero_grad(self, set_to_none: bool = True) -> None: ...
+
+
 class LightningOptimizer:
     """Wraps a user's optimizer so ``step()`` goes through the strategy (precision, clipping hooks, counters).
 

@@ -6,6 +6,8 @@ lookup per call, and it records the name of the hook running so ``self.log`` can
 from typing import Any, Callable
 
 from runtime.callbacks.callback import Callback
+from runtime.callbacks.checkpoint import Checkpoint
+from runtime.callbacks.early_stopping import EarlyStopping
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
 
@@ -135,6 +137,15 @@ class HookDispatcher:
         finally:
             self.current_fx = prev
 
+    def loader_hook(self, owner: Any, name: str) -> Any:
+        """A ``*_dataloader`` hook of ``owner`` (the datamodule or the module the trainer chose as the source)."""
+        prev = self.current_fx
+        self.current_fx = name
+        try:
+            return getattr(owner, name)()
+        finally:
+            self.current_fx = prev
+
     def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Callbacks first, then the module: Lightning's order for hooks both define."""
         overriding = self._callbacks.get((name, None))
@@ -144,6 +155,5 @@ class HookDispatcher:
 
 
 def _is_monitoring(callback: Callback) -> bool:
-    from runtime.callbacks.checkpoint import Checkpoint
-
-    return isinstance(callback, Checkpoint) or type(callback).__name__ == "EarlyStopping"
+    """Checkpoint and early-stopping callbacks (and their subclasses) run their epoch-end hook after the module's."""
+    return isinstance(callback, (Checkpoint, EarlyStopping))

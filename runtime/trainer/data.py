@@ -1,8 +1,16 @@
-"""Where loaders come from (arguments, datamodule, module hooks), how many batches run, and iteration."""
+"""Where loaders come from (arguments, datamodule, module hooks), how many batches run, when validation
+runs (the schedule), and iteration.
+
+The functions that source loaders take the trainer (its module, datamodule and flags) and the ``Run``
+of the current call, which holds what they found.
+"""
 from typing import Any, Iterator
 
 from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler
 
+from runtime.core.datamodule import LightningDataModule
+from runtime.core.module import LightningModule
+from runtime.trainer.call import is_overridden
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 
@@ -161,3 +169,173 @@ class DistributedSamplerWrapper:
         self.epoch = epoch
         if hasattr(self.sampler, "set_epoch"):
             self.sampler.set_epoch(epoch)
+
+
+# ------------------------------------------------------------------------------------ sourcing
+def check_sources(loaders: Any, datamodule: Any, name: str) -> None:
+    """An entry point takes loaders or a datamodule, not both."""
+    if loaders is not None and datamodule is not None:
+        raise MisconfigurationException(f"Pass either `{name}` or `datamodule`, not both.")
+    if datamodule is not None and not isinstance(datamodule, LightningDataModule):
+        raise MisconfigurationException(f"datamodule must be a LightningDataModule, got {type(datamodule).__name__}.")
+
+
+def request_loaders(trainer, run, kind: str) -> list:
+    """Loaders for ``kind`` from the call's arguments, else the datamodule, else the module."""
+    given = run.loader_args.get(kind)
+    if given is not None:
+        loaders = as_list(given)
+    else:
+        hook = _HOOK[kind]
+        source = None
+        if trainer.datamodule is not None and is_overridden(hook, trainer.datamodule, LightningDataModule):
+            source = trainer.datamodule
+        elif is_overridden(hook, trainer.lightning_module, LightningModule):
+            source = trainer.lightning_module
+        loaders = [] if source is None else as_list(trainer._hooks.loader_hook(source, hook))
+    for dl in loaders:
+        if not hasattr(dl, "__iter__"):
+            raise MisconfigurationException(
+                f"The {kind} dataloader is a {type(dl).__name__} ({dl!r:.40}); pass a torch DataLoader or any iterable of batches."
+            )
+    flags = trainer.flags
+    if kind == "train" and flags.overfit_batches:
+        loaders = [without_shuffle(dl) for dl in loaders]
+    if trainer.world_size > 1 and flags.use_distributed_sampler and kind != "predict":
+        loaders = [with_distributed_sampler(dl, trainer.world_size, trainer.global_rank, kind == "train") for dl in loaders]
+    run.loaders[kind] = loaders
+    run.loaders_epoch[kind] = trainer.current_epoch
+    return loaders
+
+
+def train_loader(trainer, run) -> Any:
+    """The training loader; also counts its batches and sets the validation schedule from them."""
+    loaders = request_loaders(trainer, run, "train")
+    if not loaders:
+        raise MisconfigurationException(
+            "`Trainer.fit` found no training data: pass `train_dataloaders=`, a datamodule with `train_dataloader()`, "
+            "or define `train_dataloader()` on the model."
+        )
+    if len(loaders) > 1:
+        raise MisconfigurationException("Training takes one dataloader; combine several into one dataset or loader.")
+    flags = trainer.flags
+    n = run.num_training_batches = num_batches(loaders[0], flags.limit_train_batches, "limit_train_batches")
+    if n == 0 and flags.limit_train_batches != 0:
+        rank_zero_warn("The training dataloader has no batches; nothing is trained.")
+    vci = flags.val_check_interval
+    if isinstance(vci, int) and not isinstance(vci, bool):
+        if n != float("inf") and vci > n and flags.check_val_every_n_epoch is not None:
+            raise MisconfigurationException(
+                f"val_check_interval={vci} is more than the {int(n)} training batches of an epoch. "
+                "Pass a smaller value, or check_val_every_n_epoch=None to count batches across epochs."
+            )
+        run.val_check_batch = vci
+    elif n == float("inf"):
+        if vci != 1.0:
+            raise MisconfigurationException(
+                f"val_check_interval={vci} is a fraction of an epoch, but the training dataloader has no length; pass an int."
+            )
+        run.val_check_batch = float("inf")
+    else:
+        run.val_check_batch = max(1, int(n * vci))
+    return loaders[0]
+
+
+def train_reload_due(trainer, run) -> bool:
+    n = trainer.flags.reload_dataloaders_every_n_epochs
+    return bool(n) and trainer.current_epoch - run.loaders_epoch.get("train", 0) >= n
+
+
+def val_loaders(trainer, run) -> list:
+    """The validation loaders, asked for again every ``reload_dataloaders_every_n_epochs``."""
+    n = trainer.flags.reload_dataloaders_every_n_epochs
+    if "val" not in run.loaders or (n and trainer.current_epoch - run.loaders_epoch.get("val", 0) >= n):
+        loaders = request_loaders(trainer, run, "val")
+        run.num_val_batches = [num_batches(dl, trainer.flags.limit_val_batches, "limit_val_batches") for dl in loaders]
+    return run.loaders["val"]
+
+
+_EVAL = {"val": ("validation_step", "validate"), "test": ("test_step", "test"), "predict": ("predict_step", "predict")}
+
+
+def eval_loaders(trainer, run, kind: str) -> tuple[list, list]:
+    """``(loaders, batch counts)`` for ``Trainer.validate`` / ``test`` / ``predict``, or an error saying what is missing."""
+    step, fn = _EVAL[kind]
+    if kind != "predict" and not trainer._hooks.module_overrides(step):
+        raise MisconfigurationException(f"`Trainer.{fn}` needs `{step}` defined on {type(trainer.lightning_module).__name__}.")
+    loaders = request_loaders(trainer, run, kind)
+    if not loaders:
+        what = "predict data" if kind == "predict" else "data"
+        raise MisconfigurationException(
+            f"`Trainer.{fn}` found no {what}: pass `dataloaders`, a datamodule with `{kind}_dataloader()`, "
+            f"or define `{kind}_dataloader()` on the model."
+        )
+    limit = getattr(trainer.flags, f"limit_{kind}_batches")
+    limits = [num_batches(dl, limit, f"limit_{kind}_batches") for dl in loaders]
+    setattr(run, f"num_{kind}_batches", limits)
+    return loaders, limits
+
+
+# ------------------------------------------------------------------------------------ validation schedule
+def val_defined(trainer, run) -> bool:
+    """Validation is configured (without asking for the loaders yet): Lightning's ``enable_validation``."""
+    hooks = trainer._hooks
+    if not hooks.module_overrides("validation_step") or trainer.flags.limit_val_batches == 0:
+        return False
+    if run.loader_args.get("val") is not None:
+        return True
+    dm = trainer.datamodule
+    return (dm is not None and is_overridden("val_dataloader", dm, LightningDataModule)) or hooks.module_overrides("val_dataloader")
+
+
+def val_enabled(trainer, run) -> bool:
+    """Some validation batch will run (asks for the loaders)."""
+    if not trainer._hooks.module_overrides("validation_step") or trainer.flags.limit_val_batches == 0:
+        return False
+    if run.val_enabled is None or trainer.flags.reload_dataloaders_every_n_epochs:
+        run.val_enabled = any(n > 0 for n in run.num_val_batches) if val_loaders(trainer, run) else False
+    return run.val_enabled
+
+
+def val_epoch_due(trainer) -> bool:
+    n = trainer.flags.check_val_every_n_epoch
+    return n is None or (trainer.current_epoch + 1) % n == 0
+
+
+def val_due(trainer, run, batch_idx: int, is_last: bool, stopping: bool) -> bool:
+    """Whether validation runs after this batch, in an epoch that validates; ``stopping``: training ends now."""
+    vcb = run.val_check_batch
+    if vcb == float("inf"):
+        return is_last
+    if stopping:
+        return True
+    flags = trainer.flags
+    if isinstance(flags.limit_train_batches, int) and run.num_training_batches == float("inf"):
+        return (batch_idx + 1) % flags.limit_train_batches == 0
+    index = trainer._progress.total_batch_idx - 1 if flags.check_val_every_n_epoch is None else batch_idx
+    return (index + 1) % vcb == 0
+
+
+# ------------------------------------------------------------------------------------ batch transfer
+_TRANSFER_HOOKS = ("on_before_batch_transfer", "transfer_batch_to_device", "on_after_batch_transfer")
+
+
+def batch_hook(trainer, name: str, *args: Any) -> Any:
+    """A batch-transfer hook: the datamodule's when it overrides it, else the module's."""
+    dm = trainer.datamodule
+    if dm is not None and is_overridden(name, dm, LightningDataModule):
+        return trainer._hooks.datamodule(name, *args)
+    return trainer._hooks.module(name, *args)
+
+
+def transfer_is_noop(trainer, run) -> bool:
+    """True when moving a batch would change nothing: CPU, no transfer hook overridden, no dtype cast."""
+    if run.transfer_noop is None:
+        dm = trainer.datamodule
+        run.transfer_noop = (
+            trainer.strategy.root_device.type == "cpu"
+            and trainer.precision_plugin.dtype is None
+            and not any(trainer._hooks.module_overrides(n) for n in _TRANSFER_HOOKS)
+            and not (dm is not None and any(is_overridden(n, dm, LightningDataModule) for n in _TRANSFER_HOOKS))
+        )
+    return run.transfer_noop

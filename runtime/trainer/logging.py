@@ -120,7 +120,11 @@ class Results:
         self.training = training
         self.items: dict[tuple[str, str], _Logged] = {}
         self.step_logged: dict[str, torch.Tensor] = {}  # logger-bound step values since the last write
+        self.batch: Any = None  # the batch running, for its size
         self.batch_size: int | None = None  # of the current batch, found once when first needed
+
+    def new_batch(self, batch: Any) -> None:
+        self.batch, self.batch_size = batch, None
 
     def log(self, trainer, fx: str, name: str, value: Any, prog_bar: bool, logger: bool | None, on_step: bool | None,
             on_epoch: bool | None, reduce_fx: Any, enable_graph: bool, sync_dist: bool, add_dataloader_idx: bool,
@@ -161,7 +165,7 @@ class Results:
             if item.reduce == "mean":
                 if batch_size is None:
                     if self.batch_size is None:
-                        self.batch_size = extract_batch_size(trainer._current_batch) or 1
+                        self.batch_size = extract_batch_size(self.batch) or 1
                     batch_size = self.batch_size
             item.accumulate(tensor if tensor.is_floating_point() else tensor.float(), int(batch_size or 1))
 
@@ -210,6 +214,66 @@ class Results:
     def reset(self) -> None:
         self.items.clear()
         self.step_logged.clear()
+        self.batch = None
+
+
+# ------------------------------------------------------------------------------------ the sink
+def log_value(trainer, run, module, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph,
+              sync_dist, sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only) -> None:
+    """``self.log``: check where it is called from, then record ``value`` in the running loop's results."""
+    if trainer.flags.barebones:
+        trainer._warn_once("self.log() does nothing under `Trainer(barebones=True)`: logging costs speed, so barebones turns it off.")
+        return
+    fx = trainer._hooks.current_fx
+    if fx is None:
+        raise MisconfigurationException(
+            f"self.log({name!r}, ...) was called outside the Trainer's hooks; log from `training_step`, "
+            "`validation_step`, `on_train_epoch_end` and the other step and epoch hooks."
+        )
+    if fx not in LOG_RULES:
+        raise MisconfigurationException(
+            f"self.log({name!r}, ...) is not allowed in `{fx}`: nothing is recorded there. Log from the step hooks "
+            "(`training_step`, `validation_step`, `test_step`), the batch hooks or the epoch hooks instead."
+        )
+    results = run.results
+    if results is None:
+        raise MisconfigurationException(f"self.log({name!r}, ...) in `{fx}` ran while no loop is active.")
+    if not isinstance(name, str) or not name:
+        raise MisconfigurationException(f"self.log() needs a non-empty string name, got {name!r}.")
+    if add_dataloader_idx and run.dataloader_idx is not None:
+        name = f"{name}/dataloader_idx_{run.dataloader_idx}"
+    results.log(trainer, fx, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph, sync_dist,
+                add_dataloader_idx, batch_size)
+
+
+def log_step_metrics(trainer, results: Results) -> None:
+    """Send this batch's logger-bound step values to the loggers, every ``log_every_n_steps``."""
+    step_logged = results.step_logged
+    if not step_logged:
+        return
+    every = trainer.flags.log_every_n_steps
+    if every and ((trainer._progress.batches_that_stepped + 1) % every == 0 or trainer.should_stop):
+        send_to_loggers(trainer, step_logged)
+    step_logged.clear()
+
+
+def send_to_loggers(trainer, metrics: dict[str, torch.Tensor], step: int | None = None, epoch_end: bool = False) -> None:
+    """Record ``metrics`` as logged and write them (read to the host here, only here) to every logger.
+
+    ``epoch_end``: the training epoch's values, logged at the step of its last batch."""
+    if not metrics:
+        return
+    trainer.logged_metrics.update(metrics)
+    if not trainer.loggers:
+        return
+    if step is None:
+        step = trainer._progress.batches_that_stepped
+        if epoch_end:
+            step = max(step - 1, 0)
+    scalars = {k: (v.item() if isinstance(v, torch.Tensor) else float(v)) for k, v in metrics.items()}
+    scalars.setdefault("epoch", trainer.current_epoch)
+    for lg in trainer.loggers:
+        lg.log_metrics(scalars, step=step)
 
 
 def _as_scalar(name: str, value: Any, fx: str) -> torch.Tensor:
@@ -234,3 +298,17 @@ def _as_scalar(name: str, value: Any, fx: str) -> torch.Tensor:
     raise ValueError(
         f"self.log({name!r}, value) in `{fx}` got {type(value).__name__}; log a number, a one-element tensor or a Metric."
     )
+
+
+def print_results(results: list[dict[str, float]], stage: str) -> None:
+    """The table ``validate`` / ``test`` print (``verbose=True``): one block per dataloader."""
+    for i, metrics in enumerate(results):
+        if not metrics:
+            continue
+        title = f"{stage.capitalize()} metric" + (f" (dataloader {i})" if len(results) > 1 else "")
+        width = max(len(title), *(len(k) for k in metrics))
+        print("-" * (width + 16))
+        print(f"{title:<{width}}  {'value':>12}")
+        for k, v in sorted(metrics.items()):
+            print(f"{k:<{width}}  {v:>12.6g}")
+        print("-" * (width + 16))

@@ -1,63 +1,87 @@
-"""The loops: fit, one training epoch, evaluation and prediction, each a plain function.
+"""The loops: fit, one training epoch, evaluation and prediction, each a plain function; and the rules
+they follow (when to stop, when a step ends an accumulation window), each written once.
 
-Read top to bottom, these are the whole control flow of a run. Hardware decisions live in the
-strategy and precision plugin; hooks go through ``trainer._hooks``; what must survive a restart is in
-``trainer._progress``.
+Read top to bottom, these are the whole control flow of a run. Each takes the trainer (flags, hooks,
+strategy) and the ``Run`` of the current call. Hardware decisions live in the strategy and precision
+plugin; hooks go through ``trainer._hooks``; what must survive a restart is in ``trainer._progress``.
 """
+import time
 from typing import Any
 
 import torch
 
-from runtime.checkpoint import connector
-from runtime.checkpoint.resume import EpochStart, rng_from_checkpoint
-from runtime.trainer import data as data_utils
-from runtime.trainer.logging import Results
-from runtime.trainer.states import RunningStage
+from runtime.trainer import data
+from runtime.trainer import preemption
+from runtime.trainer.logging import Results, log_step_metrics, send_to_loggers
+from runtime.trainer.resume import EpochStart, rng_from_checkpoint
+from runtime.trainer.states import RunningStage, TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 from runtime.utilities.seed import isolate_rng, restore_rng_states
 
 
-# ----------------------------------------------------------------------------------------- fit
-def run_fit(trainer) -> None:
-    hooks = trainer._hooks
-    if trainer._val_defined() and trainer.num_sanity_val_steps != 0 and not trainer._restored_mid_fit:
-        with isolate_rng():
-            run_sanity_check(trainer)
+# ----------------------------------------------------------------------------------------- rules
+def stop_requested(trainer) -> bool:
+    """A stop was asked for (``trainer.should_stop``: a callback, or max_time) and min_epochs / min_steps allow it."""
+    if not trainer.should_stop:
+        return False
+    flags, p = trainer.flags, trainer._progress
+    return (flags.min_epochs is None or p.current_epoch >= flags.min_epochs) and (
+        flags.min_steps is None or p.optimizer_steps >= flags.min_steps)
 
-    train_loader = trainer._setup_train_data()
-    if trainer._val_defined() and "val" not in trainer._loaders and trainer._val_epoch_due():
-        trainer._val_loaders()  # loaded before on_train_start so the progress bar knows the totals
+
+def should_stop(trainer, run) -> bool:
+    """The stop rule, written once: checked after every training batch and before every epoch."""
+    flags = trainer.flags
+    if flags.max_steps != -1 and trainer._progress.optimizer_steps >= flags.max_steps:
+        return True
+    if flags.max_time is not None and time.monotonic() - run.start_time >= flags.max_time:
+        trainer.should_stop = True
+    return stop_requested(trainer)
+
+
+def fit_done(trainer, run) -> bool:
+    """Before each epoch: nothing to train on, the epoch bound reached, or the stop rule."""
+    if run.num_training_batches == 0:
+        return True
+    max_epochs = trainer.flags.max_epochs
+    if max_epochs != -1 and trainer._progress.current_epoch >= max_epochs:
+        return True
+    return should_stop(trainer, run)
+
+
+def window_ends(trainer, batch_idx: int, is_last: bool) -> bool:
+    """This batch ends an accumulation window: the optimizer steps after it (always in manual optimization)."""
+    accumulate = trainer.flags.accumulate_grad_batches
+    return accumulate == 1 or is_last or (batch_idx + 1) % accumulate == 0 or not trainer.lightning_module.automatic_optimization
+
+
+# ----------------------------------------------------------------------------------------- fit
+def run_fit(trainer, run) -> None:
+    hooks = trainer._hooks
+    if data.val_defined(trainer, run) and trainer.flags.num_sanity_val_steps != 0 and not run.restored_mid_fit:
+        with isolate_rng():
+            run_sanity_check(trainer, run)
+
+    train_loader = data.train_loader(trainer, run)
+    if data.val_defined(trainer, run) and "val" not in run.loaders and data.val_epoch_due(trainer):
+        data.val_loaders(trainer, run)  # loaded before on_train_start so the progress bar knows the totals
     hooks("on_train_start")
-    while not fit_done(trainer):
-        if trainer._should_reload_train():
-            train_loader = trainer._setup_train_data()
-        run_train_epoch(trainer, train_loader)
+    while not fit_done(trainer, run):
+        if data.train_reload_due(trainer, run):
+            train_loader = data.train_loader(trainer, run)
+        run_train_epoch(trainer, run, train_loader)
     hooks("on_train_end")
 
 
-def fit_done(trainer) -> bool:
-    p = trainer._progress
-    if trainer.num_training_batches == 0:
-        return True
-    if trainer.max_steps != -1 and p.optimizer_steps >= trainer.max_steps:
-        return True
-    if trainer.max_epochs != -1 and p.current_epoch >= trainer.max_epochs:
-        return True
-    if trainer.should_stop and trainer._can_stop_early():
-        return True
-    return trainer._max_time_reached()
-
-
-def run_sanity_check(trainer) -> None:
+def run_sanity_check(trainer, run) -> None:
     hooks = trainer._hooks
     trainer.state.stage = RunningStage.SANITY_CHECKING
     hooks.callbacks("on_sanity_check_start")
-    loaders = trainer._val_loaders()
-    limits = [
-        n if trainer.num_sanity_val_steps == -1 else min(n, trainer.num_sanity_val_steps) for n in trainer.num_val_batches
-    ]
-    run_evaluation(trainer, RunningStage.SANITY_CHECKING, loaders, limits)
+    loaders = data.val_loaders(trainer, run)
+    steps = trainer.flags.num_sanity_val_steps
+    limits = [n if steps == -1 else min(n, steps) for n in run.num_val_batches]
+    run_evaluation(trainer, run, RunningStage.SANITY_CHECKING, loaders, limits)
     hooks.callbacks("on_sanity_check_end")
     # what the sanity check logged is not a result of training
     trainer.callback_metrics.clear()
@@ -66,115 +90,154 @@ def run_sanity_check(trainer) -> None:
     trainer.state.stage = RunningStage.TRAINING
 
 
-def run_train_epoch(trainer, loader) -> None:
+def run_train_epoch(trainer, run, loader) -> None:
     hooks = trainer._hooks
-    module = trainer.lightning_module
-    strategy = trainer.strategy
     p = trainer._progress
-    trainer.state.stage = RunningStage.TRAINING
-    results = trainer._results = trainer._train_results
-    results.reset()
-    sampler = getattr(loader, "sampler", None)
-    if hasattr(sampler, "set_epoch"):
-        sampler.set_epoch(p.current_epoch)
-    batch_sampler = getattr(loader, "batch_sampler", None)
-    if hasattr(getattr(batch_sampler, "sampler", None), "set_epoch") and batch_sampler.sampler is not sampler:
-        batch_sampler.sampler.set_epoch(p.current_epoch)
-    automatic = module.automatic_optimization
+    results = begin_train_epoch(trainer, run, loader)
     keep_outputs = hooks.module_overrides("training_epoch_end")
     epoch_outputs: list = []
 
     hooks("on_train_epoch_start")
-    validates = trainer._val_epoch_due() and trainer._val_enabled()  # decided once per epoch
-    schedulers = automatic and bool(trainer.lr_scheduler_configs)
-    for batch_idx, batch, is_last in epoch_batches(trainer, loader):
-        trainer._current_batch = batch
-        results.batch_size = None
-        batch = strategy.batch_to_device(batch, 0)
-        trainer._current_batch = batch
+    validates = data.val_epoch_due(trainer) and data.val_enabled(trainer, run)  # decided once per epoch
+    to_device = trainer.strategy.batch_to_device
+    for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
+        batch = to_device(batch, 0)
+        results.new_batch(batch)
         if hooks("on_train_batch_start", batch, batch_idx) == -1:
             break
-        accumulating = automatic and not is_last and (batch_idx + 1) % trainer.accumulate_grad_batches != 0
-        if automatic:
-            outputs = automatic_step(trainer, batch, batch_idx, accumulating)
-        else:
-            outputs = manual_step(trainer, batch, batch_idx)
+        steps = window_ends(trainer, batch_idx, is_last)  # False on the micro-batches of an accumulation window
+        outputs = train_step(trainer, run, batch, batch_idx, steps, is_last)
         if keep_outputs:
             epoch_outputs.append(outputs)
-        if schedulers and not accumulating:
-            update_lr_schedulers(trainer, "step", plateau=False)
-            if is_last:
-                update_lr_schedulers(trainer, "epoch", plateau=False)
         # counted before the hook, so a checkpoint saved there resumes after this batch
         p.epoch_batch_idx = batch_idx + 1
         p.total_batch_idx += 1
-        trainer._pending_step = not accumulating
+        run.pending_step = steps
         hooks("on_train_batch_end", outputs, batch, batch_idx)
-        if not accumulating:
-            trainer._log_step_metrics()
-        if validates and trainer._should_validate(batch_idx, is_last):
-            if not accumulating:
-                hooks.module("on_validation_model_zero_grad")
-            with isolate_rng():  # validating must not change the random streams training draws from
-                run_evaluation(trainer, RunningStage.VALIDATING, trainer._val_loaders(), trainer.num_val_batches)
-            trainer.state.stage = RunningStage.TRAINING
-            trainer._results = results
-            if schedulers and not accumulating:
-                update_lr_schedulers(trainer, "step", plateau=True)
-        if not accumulating:
+        if steps:
+            log_step_metrics(trainer, results)
+        if validates and data.val_due(trainer, run, batch_idx, is_last, stop_requested(trainer)):
+            validate_in_fit(trainer, run, steps)
+        if steps:
             p.batches_that_stepped += 1
-        trainer._pending_step = False
-        if trainer._received_signal or trainer._peer_signals is not None:
-            signum = connector.signal_to_act_on(trainer)
-            if signum:
-                connector.save_on_preemption(trainer, signum)
-        if trainer.max_time is not None and trainer._max_time_reached():
-            trainer.should_stop = True
-        if (trainer.max_steps != -1 and p.optimizer_steps >= trainer.max_steps) or (
-            trainer.should_stop and trainer._can_stop_early()
-        ):
+        run.pending_step = False
+        if run.received_signal or run.peer_signals is not None:
+            save_if_preempted(trainer, run)
+        if should_stop(trainer, run):
             break
 
+    end_train_epoch(trainer, run, results, epoch_outputs if keep_outputs else None)
+
+
+def begin_train_epoch(trainer, run, loader) -> Results:
+    """The training stage, fresh results, and the samplers told the epoch (so DistributedSampler reshuffles)."""
+    epoch = trainer._progress.current_epoch
+    trainer.state.stage = RunningStage.TRAINING
+    results = run.results = run.train_results
+    results.reset()
+    sampler = getattr(loader, "sampler", None)
+    if hasattr(sampler, "set_epoch"):
+        sampler.set_epoch(epoch)
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if hasattr(getattr(batch_sampler, "sampler", None), "set_epoch") and batch_sampler.sampler is not sampler:
+        batch_sampler.sampler.set_epoch(epoch)
+    return results
+
+
+def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None) -> None:
+    hooks = trainer._hooks
+    p = trainer._progress
     p.epoch_done = True
     results.publish_epoch(trainer)
-    if keep_outputs:
+    if epoch_outputs is not None:
         out = hooks.module("training_epoch_end", epoch_outputs)
         if out is not None:
             raise MisconfigurationException("`training_epoch_end` must return None; log values with `self.log` instead.")
     # checkpoint and early-stopping callbacks run after the module so they see what it logged
     hooks.callbacks("on_train_epoch_end", monitoring=False)
     hooks.module("on_train_epoch_end")
-    trainer._log_epoch_metrics(results)
+    send_to_loggers(trainer, results.epoch_end(trainer), epoch_end=True)
     hooks.callbacks("on_train_epoch_end", monitoring=True)
-    if automatic:
-        update_lr_schedulers(trainer, "epoch", plateau=True)
+    if trainer.lightning_module.automatic_optimization:
+        step_schedulers(trainer, "epoch", plateau=True)
     p.current_epoch += 1
     p.epoch_batch_idx = 0
     p.epoch_done = False
 
 
-def epoch_batches(trainer, loader):
+def train_step(trainer, run, batch: Any, batch_idx: int, steps: bool, is_last: bool) -> Any:
+    """One training step: forward, backward and (when ``steps``) the optimizer and the schedulers due; the step's outputs."""
+    if not trainer.lightning_module.automatic_optimization:
+        return manual_step(trainer, run, batch, batch_idx)
+    outputs = automatic_step(trainer, run, batch, batch_idx, not steps)
+    if steps and trainer.lr_scheduler_configs:
+        step_schedulers(trainer, "step", plateau=False)
+        if is_last:
+            step_schedulers(trainer, "epoch", plateau=False)
+    return outputs
+
+
+def validate_in_fit(trainer, run, steps: bool) -> None:
+    """Validation between two training batches; it must not change the random streams training draws from."""
+    if steps:
+        trainer._hooks.module("on_validation_model_zero_grad")
+    with isolate_rng():
+        run_evaluation(trainer, run, RunningStage.VALIDATING, data.val_loaders(trainer, run), run.num_val_batches)
+    if steps and trainer.lightning_module.automatic_optimization and trainer.lr_scheduler_configs:
+        step_schedulers(trainer, "step", plateau=True)
+
+
+def save_if_preempted(trainer, run) -> None:
+    """A stop signal arrived (on this rank or, agreed, on another): save and exit at this step."""
+    signum = preemption.signal_to_act_on(run)
+    if signum:
+        preemption.save_on_preemption(trainer, signum)
+
+
+def epoch_batches(trainer, run, loader):
     """This epoch's ``(batch_idx, batch, is_last)``; after a restore, only the batches not yet trained on,
     drawn with the same order and random streams as the run that was interrupted."""
     p = trainer._progress
-    limit = trainer.num_training_batches
-    resume, trainer._resume = trainer._resume, None
+    limit = run.num_training_batches
+    resume, run.resume = run.resume, None
     if resume is None or "epoch_start" not in resume or p.epoch_batch_idx == 0:
         if resume is not None:  # saved at an epoch boundary: continue the random streams from the save
             restore_rng_states(rng_from_checkpoint(resume["rng"]))
-        trainer._epoch_start = EpochStart(loader)
-        return data_utils.iterate(iter(loader), limit)
+        run.epoch_start = EpochStart(loader)
+        return data.iterate(iter(loader), limit)
     done = p.epoch_batch_idx
-    trainer._epoch_start = EpochStart.restore(loader, resume["epoch_start"])
+    run.epoch_start = EpochStart.restore(loader, resume["epoch_start"])
     if resume.get("loader") is not None and callable(getattr(loader, "load_state_dict", None)):
         loader.load_state_dict(resume["loader"])  # a stateful loader continues where it stood
-        batches = data_utils.iterate(iter(loader), limit, start=done)
+        batches = data.iterate(iter(loader), limit, start=done)
     else:
-        batches = data_utils.iterate(iter(loader), limit)
+        batches = data.iterate(iter(loader), limit)
         for _ in range(done):  # fast-forward: fetch and drop what was already trained on
             next(batches)
     restore_rng_states(rng_from_checkpoint(resume["rng"]))
     return batches
+
+
+def after_closure(trainer, optimizer) -> None:
+    """After backward, before the update (the precision plugin calls it): the before-step hooks and gradient clipping."""
+    hooks = trainer._hooks
+    hooks("on_before_optimizer_step", optimizer)
+    if not trainer.lightning_module.automatic_optimization:
+        return
+    flags = trainer.flags
+    if hooks.module_overrides("configure_gradient_clipping"):
+        hooks.module("configure_gradient_clipping", optimizer, flags.gradient_clip_val, flags.gradient_clip_algorithm)
+    elif flags.gradient_clip_val:
+        trainer.strategy.precision_plugin.clip_gradients(optimizer, flags.gradient_clip_val, flags.gradient_clip_algorithm or "norm")
+
+
+def forward(trainer, name: str, *args: Any) -> Any:
+    """``training_step`` / ``validation_step`` / ... through the strategy, under the precision's autocast."""
+    strategy = trainer.strategy
+    if strategy.precision_plugin.autocasts:
+        with strategy.precision_plugin.forward_context():
+            return strategy.step(name, *args)
+    return strategy.step(name, *args)
 
 
 def _loss_from(trainer, output: Any) -> torch.Tensor | None:
@@ -222,18 +285,18 @@ def _batch_outputs(output: Any, loss: torch.Tensor | None) -> Any:
 _NOT_RUN = object()
 
 
-def automatic_step(trainer, batch: Any, batch_idx: int, accumulating: bool) -> Any:
+def automatic_step(trainer, run, batch: Any, batch_idx: int, accumulating: bool) -> Any:
     """training_step, zero_grad (first batch of a window), backward; then the optimizer step unless accumulating."""
     hooks = trainer._hooks
     strategy = trainer.strategy
     optimizer = trainer.optimizers[0]
-    accumulate = trainer.accumulate_grad_batches
+    accumulate = trainer.flags.accumulate_grad_batches
     epoch = trainer._progress.current_epoch
     holder: list = [_NOT_RUN]
 
     def closure() -> torch.Tensor | None:
-        output = trainer._step("training_step", batch, batch_idx)
-        if trainer._has_step_end:
+        output = forward(trainer, "training_step", batch, batch_idx)
+        if run.has_step_end:
             output = hooks.module("training_step_end", output)
         loss = _loss_from(trainer, output)
         holder[0] = _batch_outputs(output, loss)
@@ -259,10 +322,10 @@ def automatic_step(trainer, batch: Any, batch_idx: int, accumulating: bool) -> A
     return holder[0]
 
 
-def manual_step(trainer, batch: Any, batch_idx: int) -> Any:
-    extra = (0,) if trainer._legacy_optimizer_idx else ()
-    output = trainer._step("training_step", batch, batch_idx, *extra)
-    if trainer._has_step_end:
+def manual_step(trainer, run, batch: Any, batch_idx: int) -> Any:
+    extra = (0,) if run.legacy_optimizer_idx else ()
+    output = forward(trainer, "training_step", batch, batch_idx, *extra)
+    if run.has_step_end:
         output = trainer._hooks.module("training_step_end", output)
     if output is None:
         return {}
@@ -271,7 +334,8 @@ def manual_step(trainer, batch: Any, batch_idx: int) -> Any:
     return _batch_outputs(output, None)
 
 
-def update_lr_schedulers(trainer, interval: str, plateau: bool) -> None:
+def step_schedulers(trainer, interval: str, plateau: bool) -> None:
+    """Step the schedulers of ``interval`` ("step" / "epoch") that are due by their frequency (plateau ones with their metric)."""
     p = trainer._progress
     for config in trainer.lr_scheduler_configs:
         if config.reduce_on_plateau != plateau or config.interval != interval:
@@ -295,13 +359,30 @@ def update_lr_schedulers(trainer, interval: str, plateau: bool) -> None:
 
 
 # ----------------------------------------------------------------------------------------- evaluation
-def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) -> list[dict[str, float]]:
-    """One pass over the validation or test loaders; returns the epoch metrics per loader."""
+def eval_grad_context(trainer):
+    # validation inside fit uses no_grad: inference tensors it creates could not be used by training later
+    if trainer.flags.inference_mode and trainer.state.fn != TrainerFn.FITTING and trainer.strategy.supports_inference_mode:
+        return torch.inference_mode()
+    return torch.no_grad()
+
+
+def run_evaluation(trainer, run, stage: RunningStage, loaders: list, limits: list) -> list[dict[str, float]]:
+    """One pass over the validation or test loaders; returns the epoch metrics per loader.
+
+    The trainer's stage and the run's results are those of the caller again when it returns."""
+    outer = trainer.state.stage, run.results
+    try:
+        return _evaluate(trainer, run, stage, loaders, limits)
+    finally:
+        trainer.state.stage, run.results = outer
+
+
+def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) -> list[dict[str, float]]:
     hooks = trainer._hooks
     strategy = trainer.strategy
     prefix = "test" if stage == RunningStage.TESTING else "validation"
     trainer.state.stage = stage
-    results = trainer._results = Results(training=False)
+    results = run.results = Results(training=False)
     multi = len(loaders) > 1
     keep_outputs = hooks.module_overrides(f"{prefix}_epoch_end")
     has_step_end = hooks.module_overrides(f"{prefix}_step_end")
@@ -309,20 +390,18 @@ def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) ->
     per_loader: list[dict] = []
     seen = [0] * len(loaders)  # batches per loader: the step of eval step metrics, as in Lightning
 
-    with trainer._eval_grad_context():
+    with eval_grad_context(trainer):
         hooks.module(f"on_{prefix}_model_eval")
         hooks(f"on_{prefix}_start")
         hooks(f"on_{prefix}_epoch_start")
         for dl_idx, (loader, limit) in enumerate(zip(loaders, limits)):
-            trainer._dataloader_idx = dl_idx if multi else None
+            run.dataloader_idx = dl_idx if multi else None
             extra = (dl_idx,) if multi else ()
-            for batch_idx, batch, _ in data_utils.iterate(loader, limit):
-                trainer._current_batch = batch
-                results.batch_size = None
+            for batch_idx, batch, _ in data.iterate(loader, limit):
                 batch = strategy.batch_to_device(batch, dl_idx)
-                trainer._current_batch = batch
+                results.new_batch(batch)
                 hooks(f"on_{prefix}_batch_start", batch, batch_idx, *extra)
-                output = trainer._step(f"{prefix}_step", batch, batch_idx, *extra)
+                output = forward(trainer, f"{prefix}_step", batch, batch_idx, *extra)
                 if has_step_end:
                     output = hooks.module(f"{prefix}_step_end", output)
                 if keep_outputs:
@@ -330,17 +409,17 @@ def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) ->
                 hooks(f"on_{prefix}_batch_end", output, batch, batch_idx, *extra)
                 if results.step_logged:
                     if stage != RunningStage.SANITY_CHECKING:
-                        trainer._send_to_loggers(results.step_logged, step=seen[dl_idx])
+                        send_to_loggers(trainer, results.step_logged, step=seen[dl_idx])
                     results.step_logged.clear()
                 seen[dl_idx] += 1
-        trainer._dataloader_idx = None
+        run.dataloader_idx = None
         results.publish_epoch(trainer)
         if keep_outputs:
             hooks.module(f"{prefix}_epoch_end", all_outputs[0] if not multi else all_outputs)
         hooks(f"on_{prefix}_epoch_end")
         logged = results.epoch_end(trainer)
         if stage != RunningStage.SANITY_CHECKING:
-            trainer._send_to_loggers(logged)
+            send_to_loggers(trainer, logged)
             for dl_idx in range(len(loaders)):
                 suffix = f"/dataloader_idx_{dl_idx}"
                 own = {k: v for k, v in logged.items() if not multi or k.endswith(suffix) or "/dataloader_idx_" not in k}
@@ -351,22 +430,23 @@ def run_evaluation(trainer, stage: RunningStage, loaders: list, limits: list) ->
 
 
 # ----------------------------------------------------------------------------------------- predict
-def run_predict(trainer, loaders: list, limits: list, return_predictions: bool) -> list | None:
+def run_predict(trainer, run, loaders: list, limits: list) -> list | None:
+    return_predictions = run.return_predictions
     hooks = trainer._hooks
     strategy = trainer.strategy
     trainer.state.stage = RunningStage.PREDICTING
     multi = len(loaders) > 1
     predictions: list[list] = [[] for _ in loaders]
-    with trainer._eval_grad_context():
+    with eval_grad_context(trainer):
         hooks.module("on_predict_model_eval")
         hooks("on_predict_start")
         hooks("on_predict_epoch_start")
         for dl_idx, (loader, limit) in enumerate(zip(loaders, limits)):
             extra = (dl_idx,) if multi else ()
-            for batch_idx, batch, _ in data_utils.iterate(loader, limit):
+            for batch_idx, batch, _ in data.iterate(loader, limit):
                 batch = strategy.batch_to_device(batch, dl_idx)
                 hooks("on_predict_batch_start", batch, batch_idx, *extra)
-                output = trainer._step("predict_step", batch, batch_idx, *extra)
+                output = forward(trainer, "predict_step", batch, batch_idx, *extra)
                 if return_predictions:
                     predictions[dl_idx].append(output)
                 hooks("on_predict_batch_end", output, batch, batch_idx, *extra)

@@ -137,3 +137,17 @@ def test_found_by_the_trainer(tmp_path):
     es = EarlyStopping(monitor="val_loss")
     trainer = make_trainer(tmp_path, callbacks=[es])
     assert trainer.early_stopping_callback is es
+
+
+class PatientStopping(EarlyStopping):
+    """A user's subclass: it must behave as EarlyStopping does (found by the trainer, run after the module)."""
+
+
+def test_a_subclass_is_early_stopping_to_the_trainer(tmp_path):
+    es = PatientStopping(monitor="train_metric", patience=2)
+    trainer = make_trainer(tmp_path, max_epochs=5, callbacks=[es], limit_val_batches=0)
+    assert trainer.early_stopping_callback is es
+    # it reads what the module logs in on_train_epoch_end: run as an ordinary callback (before the module) it
+    # would not find train_metric at the first epoch's end and, strict, raise
+    trainer.fit(ScriptedModel([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert es.stopped_epoch == 2 and trainer.current_epoch == 3

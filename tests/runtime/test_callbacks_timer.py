@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from runtime.callbacks import Timer
+from runtime.callbacks import timer as timer_module
 from runtime.demos.boring_classes import BoringModel
 from runtime.utilities.exceptions import MisconfigurationException
 from tests.runtime.helpers import make_trainer, random_loader
@@ -19,15 +20,36 @@ class SlowModel(BoringModel):
         return super().training_step(batch, batch_idx)
 
 
-def test_stops_after_duration_per_step(tmp_path):
-    timer = Timer(duration=dict(seconds=0.1), verbose=False)
+class FakeClock:
+    """Stands in for the Timer's ``time`` module: the clock moves only when a step says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_stops_after_duration_per_step(tmp_path, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(timer_module, "time", clock)
+
+    class TickingModel(BoringModel):  # each step takes 0.125 s on the fake clock (exact in binary)
+        def train_dataloader(self):
+            return random_loader(40, 2)  # 20 batches
+
+        def training_step(self, batch, batch_idx):
+            clock.now += 0.125
+            return super().training_step(batch, batch_idx)
+
+    timer = Timer(duration=dict(seconds=1), verbose=False)
     trainer = make_trainer(tmp_path, max_epochs=5, callbacks=[timer], limit_val_batches=0)
-    trainer.fit(SlowModel())
+    trainer.fit(TickingModel())
     assert trainer.should_stop
-    assert 5 <= trainer.global_step < 40  # stopped mid-epoch after ~10 steps
-    assert timer.time_elapsed("train") >= 0.1
-    assert timer.time_remaining() <= 0
-    assert timer.state_dict()["time_elapsed"]["train"] == pytest.approx(timer.time_elapsed(), abs=1e-6)
+    assert trainer.global_step == 8  # stopped mid-epoch, at the step whose end spent the second
+    assert timer.time_elapsed("train") == 1.0
+    assert timer.time_remaining() == 0
+    assert timer.state_dict()["time_elapsed"]["train"] == timer.time_elapsed()
 
 
 def test_epoch_interval_finishes_the_epoch(tmp_path):
