@@ -21,29 +21,10 @@ import torch
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.checkpoint.io import check_writable_folder, remove_path, remove_stale_temporaries
 from runtime.utilities.exceptions import MisconfigurationException
-from runtime.utilities.rank_zero import rank_zero_info, rank_zero_only, rank_zero_warn
+from runtime.utilities.rank_zero import rank_zero_info, rank_zero_warn
 from runtime.utilities.suggest import nearest
 
 log = logging.getLogger(__name__)
-
-
-def _broadcast(trainer: Any, obj: Any) -> Any:
-    """Rank zero's value of ``obj`` (a decision that must be the same on every rank)."""
-    strategy = getattr(trainer, "strategy", None)
-    fn = getattr(strategy, "broadcast", None)
-    return fn(obj) if fn is not None else obj
-
-
-def _reduce_boolean_decision(trainer: Any, decision: bool) -> bool:
-    strategy = getattr(trainer, "strategy", None)
-    fn = getattr(strategy, "reduce_boolean_decision", None)
-    return bool(fn(decision)) if fn is not None else decision
-
-
-def _fn_name(trainer: Any) -> str | None:
-    state = getattr(trainer, "state", None)
-    fn = getattr(state, "fn", None)
-    return getattr(fn, "value", fn)
 
 
 class ModelCheckpoint(Checkpoint):
@@ -192,10 +173,10 @@ class ModelCheckpoint(Checkpoint):
     # hooks
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        dirpath = _broadcast(trainer, self._resolve_ckpt_dir(trainer))
+        dirpath = trainer.strategy.broadcast(self._resolve_ckpt_dir(trainer))
         self.dirpath = dirpath
-        if getattr(trainer, "is_global_zero", True) and stage == "fit":
-            if (self.save_top_k != 0 or self.save_last) and not getattr(trainer, "fast_dev_run", False):
+        if trainer.is_global_zero and stage == "fit":
+            if (self.save_top_k != 0 or self.save_last) and not trainer.fast_dev_run:
                 check_writable_folder(dirpath)  # now, not when the first epoch's save fails
             for stale in remove_stale_temporaries(dirpath):  # a killed save's partial file (one listdir per fit)
                 log.info(f"Removed {stale}, left by a checkpoint write that was interrupted.")
@@ -216,7 +197,7 @@ class ModelCheckpoint(Checkpoint):
             prev = self._last_time_checked
             skip_time = prev is None or (now - prev) < self._train_time_interval.total_seconds()
             # clocks differ across ranks: rank zero decides, or the ranks could disagree and hang
-            skip_time = _broadcast(trainer, skip_time)
+            skip_time = trainer.strategy.broadcast(skip_time)
         if skip_batch and skip_time:
             return
         if not skip_time:
@@ -231,7 +212,7 @@ class ModelCheckpoint(Checkpoint):
             self._save_epoch_checkpoints(trainer)
 
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
-        if getattr(trainer, "sanity_checking", False):
+        if trainer.sanity_checking:
             return
         self._val_has_run = True
         if not self._should_skip_saving_checkpoint(trainer) and not self._should_save_on_train_epoch_end(trainer):
@@ -288,9 +269,9 @@ class ModelCheckpoint(Checkpoint):
 
     def _should_skip_saving_checkpoint(self, trainer: Any) -> bool:
         return (
-            bool(getattr(trainer, "fast_dev_run", False))  # no files from a smoke run
-            or _fn_name(trainer) != "fit"  # validate / test / predict never save
-            or bool(getattr(trainer, "sanity_checking", False))
+            bool(trainer.fast_dev_run)  # no files from a smoke run
+            or trainer.state.fn != "fit"  # validate / test / predict never save (TrainerFn is a str enum)
+            or trainer.sanity_checking
             or self._last_global_step_saved == trainer.global_step  # already saved at this step
         )
 
@@ -309,14 +290,12 @@ class ModelCheckpoint(Checkpoint):
         if self._save_on_train_epoch_end is not None:
             return self._save_on_train_epoch_end
         # with validation every few epochs we cannot tell when it runs: save after it
-        if getattr(trainer, "check_val_every_n_epoch", 1) != 1:
+        if trainer.check_val_every_n_epoch != 1:
             return False
-        num_val = getattr(trainer, "num_val_batches", 0)
-        num_val = sum(num_val) if isinstance(num_val, (list, tuple)) else (num_val or 0)
-        if num_val == 0:
+        if sum(trainer.num_val_batches) == 0:
             return True  # no validation: save at the end of the training epoch
         # validation several times per epoch: save after each validation instead
-        return getattr(trainer, "val_check_interval", 1.0) == 1.0
+        return trainer.val_check_interval == 1.0
 
     # ----------------------------------------------------------------------------------------------
     # what
@@ -361,7 +340,7 @@ class ModelCheckpoint(Checkpoint):
         monitor_op = {"min": torch.lt, "max": torch.gt}[self.mode]
         kth = self.best_k_models[self.kth_best_model_path]
         better = monitor_op(torch.as_tensor(current).cpu(), torch.as_tensor(kth).cpu())
-        return _reduce_boolean_decision(trainer, bool(better))
+        return bool(trainer.strategy.reduce_boolean_decision(bool(better)))
 
     def _save_monitor_checkpoint(self, trainer: Any, candidates: dict[str, Any]) -> None:
         current = candidates.get(self.monitor)
@@ -446,8 +425,8 @@ class ModelCheckpoint(Checkpoint):
         self._saved_bookkeeping = self._bookkeeping()
         self._last_global_step_saved = trainer.global_step
         self._last_checkpoint_saved = filepath
-        if getattr(trainer, "is_global_zero", True):
-            for logger in getattr(trainer, "loggers", None) or []:
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
                 logger.after_save_checkpoint(weakref.proxy(self))
 
     def _bookkeeping(self) -> dict[str, Any]:
@@ -456,7 +435,7 @@ class ModelCheckpoint(Checkpoint):
     @staticmethod
     def _link_checkpoint(trainer: Any, filepath: str, linkpath: str) -> None:
         """Point ``linkpath`` at ``filepath`` (relative link; a copy where links are not allowed)."""
-        if getattr(trainer, "is_global_zero", True):
+        if trainer.is_global_zero:
             remove_path(linkpath)
             try:
                 os.symlink(os.path.relpath(filepath, os.path.dirname(linkpath)), linkpath)
@@ -467,16 +446,14 @@ class ModelCheckpoint(Checkpoint):
                     shutil.copytree(filepath, linkpath)
                 else:
                     shutil.copy(filepath, linkpath)
-        barrier = getattr(getattr(trainer, "strategy", None), "barrier", None)
-        if barrier is not None:
-            barrier()
+        trainer.strategy.barrier()
 
     def _should_remove_checkpoint(self, trainer: Any, previous: str, current: str) -> bool:
         """Remove ``previous`` only when it is ours: in ``dirpath`` and not the file we resumed from."""
         if previous == current:
             return False
         previous_path = Path(previous).absolute()
-        ckpt_path = getattr(trainer, "ckpt_path", None)
+        ckpt_path = trainer.ckpt_path
         if ckpt_path is not None and str(ckpt_path) not in ("last", "best", "hpc", "registry"):
             if previous_path == Path(ckpt_path).absolute():
                 return False
@@ -486,11 +463,7 @@ class ModelCheckpoint(Checkpoint):
 
     @staticmethod
     def _remove_checkpoint(trainer: Any, filepath: str) -> None:
-        remover = getattr(getattr(trainer, "strategy", None), "remove_checkpoint", None)
-        if remover is not None:
-            remover(filepath)
-            return
-        _remove_file(filepath)
+        trainer.strategy.remove_checkpoint(filepath)
 
     # ----------------------------------------------------------------------------------------------
     # names
@@ -542,12 +515,12 @@ class ModelCheckpoint(Checkpoint):
         return filepath
 
     def file_exists(self, filepath: str, trainer: Any) -> bool:
-        return bool(_broadcast(trainer, os.path.exists(filepath)))
+        return bool(trainer.strategy.broadcast(os.path.exists(filepath)))
 
     def _resolve_ckpt_dir(self, trainer: Any) -> str:
         if self.dirpath is not None:
             return self.dirpath
-        loggers = getattr(trainer, "loggers", None) or []
+        loggers = trainer.loggers
         if loggers:
             logger = loggers[0]
             save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
@@ -595,12 +568,3 @@ def _plain(v: Any) -> Any:
     if isinstance(v, torch.Tensor) and v.numel() == 1:
         return v.item()
     return v
-
-
-@rank_zero_only
-def _remove_file(filepath: str) -> None:
-    try:
-        if os.path.islink(filepath) or os.path.isfile(filepath):
-            os.remove(filepath)
-    except FileNotFoundError:
-        pass

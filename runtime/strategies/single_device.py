@@ -112,6 +112,10 @@ class Strategy:
 
     def barrier(self, name: str | None = None) -> None: ...
 
+    def reduce_boolean_decision(self, decision: bool, all: bool = True) -> bool:
+        """The decision every process takes (one process: its own)."""
+        return decision
+
     # -- what goes into a checkpoint, and back (a sharding strategy gathers and scatters here)
     def lightning_module_state_dict(self) -> dict[str, Any]:
         return self.trainer.lightning_module.state_dict()
