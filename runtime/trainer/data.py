@@ -172,12 +172,16 @@ class DistributedSamplerWrapper:
 
 
 # ------------------------------------------------------------------------------------ sourcing
-def check_sources(loaders: Any, datamodule: Any, name: str) -> None:
-    """An entry point takes loaders or a datamodule, not both."""
+def sources(loaders: Any, datamodule: Any, name: str) -> tuple[Any, Any]:
+    """``(loaders, datamodule)`` an entry point was given: a datamodule passed in the loaders' place is taken as
+    the datamodule; loaders and a datamodule together are an error."""
+    if isinstance(loaders, LightningDataModule):
+        loaders, datamodule = None, loaders
     if loaders is not None and datamodule is not None:
         raise MisconfigurationException(f"Pass either `{name}` or `datamodule`, not both.")
     if datamodule is not None and not isinstance(datamodule, LightningDataModule):
         raise MisconfigurationException(f"datamodule must be a LightningDataModule, got {type(datamodule).__name__}.")
+    return loaders, datamodule
 
 
 def request_loaders(trainer, run, kind: str) -> list:

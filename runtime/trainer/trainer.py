@@ -277,9 +277,7 @@ class Trainer:
         ``ckpt_path`` ("last", "best" or a path) resumes exactly where that checkpoint was taken;
         ``weights_only=False`` allows a trusted checkpoint that pickles more than tensors.
         """
-        if isinstance(train_dataloaders, LightningDataModule):
-            datamodule, train_dataloaders = train_dataloaders, None
-        data_utils.check_sources(train_dataloaders, datamodule, "train_dataloaders")
+        train_dataloaders, datamodule = data_utils.sources(train_dataloaders, datamodule, "train_dataloaders")
         ckpt_path = ckpt_path if ckpt_path is not None else self.flags.resume_from_checkpoint
         run = Run(TrainerFn.FITTING, {"train": train_dataloaders, "val": val_dataloaders}, weights_only)
         self._launch(run, model, datamodule, ckpt_path)
@@ -300,17 +298,13 @@ class Trainer:
                 return_predictions: bool | None = None, ckpt_path: str | None = None,
                 weights_only: bool | None = None) -> list | None:
         """Run ``predict_step`` over the predict loaders and return the outputs (a list per dataloader)."""
-        if isinstance(dataloaders, LightningDataModule):
-            datamodule, dataloaders = dataloaders, None
-        data_utils.check_sources(dataloaders, datamodule, "dataloaders")
+        dataloaders, datamodule = data_utils.sources(dataloaders, datamodule, "dataloaders")
         run = Run(TrainerFn.PREDICTING, {"predict": dataloaders}, weights_only,
                   return_predictions=True if return_predictions is None else return_predictions)
         return self._launch(run, model, datamodule, ckpt_path)
 
     def _evaluate(self, fn: TrainerFn, kind: str, model, dataloaders, ckpt_path, verbose, datamodule, weights_only):
-        if isinstance(dataloaders, LightningDataModule):
-            datamodule, dataloaders = dataloaders, None
-        data_utils.check_sources(dataloaders, datamodule, "dataloaders")
+        dataloaders, datamodule = data_utils.sources(dataloaders, datamodule, "dataloaders")
         return self._launch(Run(fn, {kind: dataloaders}, weights_only, verbose=verbose), model, datamodule, ckpt_path)
 
     def _launch(self, run: Run, model: LightningModule | None, datamodule, ckpt_path) -> Any:
