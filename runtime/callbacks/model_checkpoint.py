@@ -277,7 +277,7 @@ class ModelCheckpoint(Checkpoint):
 
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         """With ``save_on_exception=True``: a checkpoint of the state when the run failed (and ``last``)."""
-        if (not self.save_on_exception or bool(getattr(trainer, "fast_dev_run", False)) or trainer.sanity_checking
+        if (not self.save_on_exception or bool(trainer.fast_dev_run) or trainer.sanity_checking
                 or self._last_global_step_saved == trainer.global_step):
             return
         candidates = self._monitor_candidates(trainer)
