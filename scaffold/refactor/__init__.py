@@ -52,7 +52,7 @@ def _names(script: Path, name: str | None) -> tuple[str, str, str]:
 
 def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None = None, name: str | None = None,
                     force: bool = False, verify: bool = False, script_args: list[str] | tuple = (),
-                    verify_steps: int = 5) -> RefactorResult:
+                    verify_steps: int = 40) -> RefactorResult:
     """Refactor ``script`` into a project at ``output`` (default: ./NAME) and return what happened.
 
     ``script_args`` are the script's own command-line arguments: its argparse parser reads them and the

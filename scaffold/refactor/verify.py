@@ -1,11 +1,14 @@
-"""`--verify`: run the original script and the new project a few steps on the CPU and compare their losses.
+"""`--verify`: run the original script and the new project through the same short run on the CPU; compare their losses.
 
 Both run in their own process under the same small tracer: ``torch.Tensor.backward`` is wrapped to record the
-value it is called on, and the run is stopped (a BaseException, so a script's ``except Exception`` cannot swallow
-it) after the first N backward calls. CUDA is hidden from both, so a script that picks ``cuda`` when it is
-available runs on the CPU like the project. The project runs ``train.py fit`` with logging, checkpoints, the
-sanity check and the progress bar off; none of those draws random numbers, so with the same seed the data
-order and the initial weights are the same and, for the automatic cases, the losses match exactly.
+value it is called on. Every pass over a DataLoader is cut to ``batches`` batches (the project gets the same
+``limit_*_batches``), so each side runs all its epochs, its evaluation loops, its epoch ends and its end of training
+in a few steps; a run longer than ``steps`` backward calls is stopped there (a BaseException, so a script's
+``except Exception`` cannot swallow it), on both sides alike. CUDA is hidden from both, so a script that picks
+``cuda`` when it is available runs on the CPU like the project. The project runs ``train.py fit`` with checkpoints
+on, the logger, the sanity check and the progress bar off; none of those draws random numbers, so with the same seed
+the data order and the initial weights are the same and the losses match exactly. Either side failing is a
+VerifyError that says which side and shows the end of its error.
 """
 
 from __future__ import annotations
@@ -61,11 +64,40 @@ def autograd_backward(tensors, *args, **kwargs):
         raise _Stop()
 
 
+B = int(os.environ.get("SCAFFOLD_VERIFY_BATCHES") or 0)
+passes = []
+if B:
+    import torch.utils.data.dataloader as _dlb
+    _next = _dlb._BaseDataLoaderIter.__next__
+
+    def _cut_next(self):
+        n = getattr(self, "_scaffold_seen", 0)
+        if n == 0:
+            passes.append(1)
+        if n >= B:
+            raise StopIteration
+        self._scaffold_seen = n + 1
+        return _next(self)
+
+    _dlb._BaseDataLoaderIter.__next__ = _cut_next
 torch.Tensor.backward = backward
 torch.autograd.backward = autograd_backward
 torch.cuda.is_available = lambda: False
 if hasattr(torch.backends, "mps"):
     torch.backends.mps.is_available = lambda: False
+# a DataLoader draws a base seed for its workers each time it is iterated, shuffled or not; it is not part of the
+# computation (no workers here), and the trainer runs validation without touching the training random streams,
+# so here no iteration draws it: the script's evaluation loaders and the project's do not shift the data order
+import torch.utils.data.dataloader as _dl
+_iter_init = _dl._BaseDataLoaderIter.__init__
+
+
+def _quiet_iter_init(self, loader):
+    with torch.random.fork_rng(devices=[]):
+        _iter_init(self, loader)
+
+
+_dl._BaseDataLoaderIter.__init__ = _quiet_iter_init
 seed = os.environ.get("SCAFFOLD_VERIFY_SEED")
 if seed:
     torch.manual_seed(int(seed))
@@ -79,7 +111,11 @@ except _Stop:
     status = "stopped"
 except SystemExit as err:
     status = f"exit {err.code}"
-print("MARK" + json.dumps({"losses": losses[:K], "status": status}), flush=True)
+if status in ("exit 0", "exit None"):
+    status = "finished"
+print("MARK" + json.dumps({"losses": losses[:K], "status": status, "passes": len(passes)}), flush=True)
+if status.startswith("exit"):
+    sys.exit(1)
 """.replace("MARK", _MARK)
 
 
@@ -90,13 +126,17 @@ class Comparison:
     steps: int
     match: bool
     text: str
+    script_status: str = ""
+    project_status: str = ""
 
 
-def _run(path: Path, argv: list[str], cwd: Path, steps: int, seed: int | None, timeout: int) -> list[float]:
+def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches: int | None, seed: int | None,
+         timeout: int) -> dict:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])  # the runtime the project imports, wherever scaffold runs from
     env["PYTHONPATH"] = os.pathsep.join([str(cwd), root, env.get("PYTHONPATH", "")])
     env["SCAFFOLD_VERIFY_STEPS"] = str(steps)
+    env["SCAFFOLD_VERIFY_BATCHES"] = str(batches or 0)
     env["CUDA_VISIBLE_DEVICES"] = ""
     env.pop("PL_GLOBAL_SEED", None)
     if seed is not None:
@@ -105,17 +145,23 @@ def _run(path: Path, argv: list[str], cwd: Path, steps: int, seed: int | None, t
         proc = subprocess.run([sys.executable, "-c", _TRACER, str(path), *argv], cwd=str(cwd), env=env,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise VerifyError(f"--verify: {path.name} did not reach {steps} backward() calls within {timeout} s") from None
+        raise VerifyError(f"--verify: the {side} ({path.name}) did not finish its short run within {timeout} s") from None
+    result = None
     for line in proc.stdout.splitlines():
         if line.startswith(_MARK):
-            return json.loads(line[len(_MARK):])["losses"]
+            result = json.loads(line[len(_MARK):])
+    if result is not None and proc.returncode == 0:
+        return result
     tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-    raise VerifyError(f"--verify: running {path.name} failed (exit code {proc.returncode}):\n{tail}")
+    where = f" after {len(result['losses'])} backward() calls" if result else ""
+    raise VerifyError(f"--verify: the {side} failed{where} ({path.name}, exit code {proc.returncode}); the other side was "
+                      f"{'not run' if side == 'script' else 'fine'}:\n{tail}")
 
 
-def compare(script: Path, project: Path, script_args: list[str], steps: int = 5, precision: str = "32-true",
-            seed: int | None = None, timeout: int = 600) -> Comparison:
-    """Run both for ``steps`` backward calls and compare the loss values (to 1e-6)."""
+def compare(script: Path, project: Path, script_args: list[str], steps: int = 40, precision: str = "32-true",
+            seed: int | None = None, timeout: int = 600, batches: int | None = 2) -> Comparison:
+    """Run both through the same short run (every DataLoader pass cut to ``batches``, at most ``steps`` backward
+    calls) and compare the loss values (to 1e-6). Raises VerifyError when either side fails."""
     import tempfile
 
     script = Path(script).resolve()
@@ -127,20 +173,33 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 5,
         work.mkdir()
         for entry in script.parent.iterdir():
             (work / entry.name).symlink_to(entry)
-        original = _run(script, list(script_args), work, steps, seed, timeout)
-        new = _run_project(project, Path(tmp) / "project", steps, precision, seed, timeout)
-    return _table(original, new, steps)
+        original = _run("script", script, list(script_args), work, steps, batches, seed, timeout)
+        new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout)
+    comparison = _table(original["losses"], new["losses"], steps)
+    comparison.script_status, comparison.project_status = original["status"], new["status"]
+    ends = {"finished": "ran to its end", "stopped": f"was stopped at {steps} backward() calls"}
+    comparison.text += (f"\nThe script {ends.get(original['status'], original['status'])} and the project "
+                        f"{ends.get(new['status'], new['status'])}"
+                        + (f", every pass over a DataLoader cut to {batches} batches." if batches else "."))
+    if original["status"] != new["status"]:
+        comparison.match = False
+        comparison.text += "\nDIFFER: one side ended and the other did not (another number of epochs or batches?)."
+    return comparison
 
 
-def _run_project(project: Path, root: Path, steps: int, precision: str, seed: int | None, timeout: int) -> list[float]:
+def _run_project(project: Path, root: Path, steps: int, batches: int | None, precision: str, seed: int | None,
+                 timeout: int) -> dict:
     argv = ["fit", f"--trainer.default_root_dir={root}", "--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.logger=false",
-            "--trainer.enable_checkpointing=false", "--trainer.enable_progress_bar=false",
-            "--trainer.enable_model_summary=false", "--trainer.num_sanity_val_steps=0"]
+            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false", "--trainer.num_sanity_val_steps=0"]
+    if batches:
+        argv += [f"--trainer.limit_train_batches={batches}", f"--trainer.limit_val_batches={batches}"]
     if precision == "16-mixed":
         argv.append("--trainer.precision=32-true")  # the script's float16 autocast is off on a CPU too
     if seed is not None:
-        argv.append(f"--seed_everything={seed}")
-    return _run(project / "train.py", argv, project, steps, seed, timeout)
+        # a script without a seed of its own is seeded by the tracer at start, in both processes; the project must
+        # not seed again after its imports (values the script draws at import time would come from another state)
+        argv.append("--seed_everything=false")
+    return _run("project", project / "train.py", argv, project, steps, batches, seed, timeout)
 
 
 def _table(original: list[float], new: list[float], steps: int) -> Comparison:
@@ -154,7 +213,7 @@ def _table(original: list[float], new: list[float], steps: int) -> Comparison:
             match = False
         rows.append(f"  {i + 1:>4}  {_fmt(a):<18}  {_fmt(b):<18}  {'' if diff is None else f'{diff:.3g}'}")
     if match:
-        verdict = f"MATCH: the first {len(original)} losses of the script and of the project agree to {_TOLERANCE:g}."
+        verdict = f"MATCH: the {len(original)} losses of the script and of the project agree to {_TOLERANCE:g}."
     elif not original or not new:
         verdict = f"DIFFER: no losses recorded from the {'script' if not original else 'project'}."
     elif len(original) != len(new):
@@ -163,7 +222,7 @@ def _table(original: list[float], new: list[float], steps: int) -> Comparison:
         first = next(i for i in range(len(original)) if abs(original[i] - new[i]) > _TOLERANCE * max(1.0, abs(original[i])))
         verdict = (f"DIFFER: the losses part at step {first + 1} (random numbers drawn in another order, another "
                    "data order, or a step that is not the same computation); see REFACTOR.md.")
-    text = f"Loss at each backward() call, on the CPU, {steps} steps:\n" + "\n".join(rows) + "\n" + verdict
+    text = f"Loss at each backward() call, on the CPU (at most {steps}):\n" + "\n".join(rows) + "\n" + verdict
     return Comparison(original, new, steps, match, text)
 
 
