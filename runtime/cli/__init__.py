@@ -1,11 +1,19 @@
-"""The config runner behind every generated ``train.py``: LightningCLI's conventions, without jsonargparse.
+"""LightningCLI on jsonargparse: the config runner behind every generated ``train.py``.
 
 ``python train.py fit --config configs/default.yaml --trainer.max_epochs=3 --model.lr=0.01``
 
-Not imported by ``import runtime``; importing it pulls in PyYAML only when a config is read or written.
+Not imported by ``import runtime``: jsonargparse is loaded only when the CLI is used.
 """
-from runtime.cli.lightning_cli import LightningCLI, SaveConfigCallback
-from runtime.cli.optim import ReduceLROnPlateau
-from runtime.cli.parser import CLIError, LightningArgumentParser, Namespace
+# every callback and logger class is imported, so a config can name them by their short names
+# (``class_path: ModelCheckpoint``, ``--trainer.logger=CSVLogger``), as with ``import lightning.pytorch``
+import runtime.callbacks
+import runtime.loggers.csv_logs
+import runtime.loggers.tensorboard
+from runtime.cli.lightning_cli import ArgsType, LightningCLI, SaveConfigCallback, instantiate_class
+from runtime.cli.optim import (LRSchedulerCallable, LRSchedulerType, LRSchedulerTypeTuple, LRSchedulerTypeUnion,
+                               OptimizerCallable, ReduceLROnPlateau)
+from runtime.cli.parser import LightningArgumentParser, Namespace
 
-__all__ = ["CLIError", "LightningArgumentParser", "LightningCLI", "Namespace", "ReduceLROnPlateau", "SaveConfigCallback"]
+__all__ = ["ArgsType", "LRSchedulerCallable", "LRSchedulerType", "LRSchedulerTypeTuple", "LRSchedulerTypeUnion",
+           "LightningArgumentParser", "LightningCLI", "Namespace", "OptimizerCallable", "ReduceLROnPlateau",
+           "SaveConfigCallback", "instantiate_class"]

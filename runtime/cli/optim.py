@@ -1,13 +1,22 @@
-"""Optimizer-side classes the config runner can name, as Lightning's ``lightning.pytorch.cli`` has them."""
+"""The optimizer-side names of ``lightning.pytorch.cli``: its ReduceLROnPlateau and the type aliases for CLI authors."""
+from typing import Any, Callable, Iterable, Union
+
 import torch
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
 
 
 class ReduceLROnPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
     """torch's ReduceLROnPlateau plus the ``monitor`` it watches, so ``--lr_scheduler=ReduceLROnPlateau`` works from a config."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, monitor: str, mode: str = "min", factor: float = 0.1,
-                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
-                 min_lr: float = 0.0, eps: float = 1e-8) -> None:
-        super().__init__(optimizer, mode=mode, factor=factor, patience=patience, threshold=threshold,
-                         threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
+    def __init__(self, optimizer: Optimizer, monitor: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(optimizer, *args, **kwargs)
         self.monitor = monitor
+
+
+# the CLI takes this ReduceLROnPlateau (it knows what to monitor), not torch's
+LRSchedulerTypeTuple = (LRScheduler, ReduceLROnPlateau)
+LRSchedulerTypeUnion = Union[LRScheduler, ReduceLROnPlateau]
+LRSchedulerType = Union[type[LRScheduler], type[ReduceLROnPlateau]]
+OptimizerCallable = Callable[[Iterable], Optimizer]
+LRSchedulerCallable = Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]]

@@ -10,15 +10,18 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields, replace
 from datetime import timedelta
-from typing import Any, Generator
+from typing import Any, Generator, Iterable
 
 import torch
 
 from runtime.callbacks.callback import Callback
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.callbacks.early_stopping import EarlyStopping
+from runtime.checkpoint.plugins import CheckpointIO
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
+from runtime.loggers.logger import Logger
+from runtime.profilers import Profiler
 from runtime.strategies import Strategy
 from runtime.trainer import checkpointing, hardware, loops, preemption, setup
 from runtime.trainer import data as data_utils
@@ -44,10 +47,10 @@ class Trainer:
         *,
         accelerator: str = "auto",
         strategy: str | Strategy = "auto",
-        devices: Any = "auto",
+        devices: list[int] | str | int = "auto",
         num_nodes: int = 1,
-        precision: Any = None,
-        logger: Any = None,
+        precision: int | str | None = None,
+        logger: Logger | Iterable[Logger] | bool | None = None,
         callbacks: list[Callback] | Callback | None = None,
         fast_dev_run: int | bool = False,
         max_epochs: int | None = None,
@@ -74,10 +77,10 @@ class Trainer:
         benchmark: bool | None = None,
         inference_mode: bool = True,
         use_distributed_sampler: bool = True,
-        profiler: Any = None,
+        profiler: Profiler | str | None = None,
         detect_anomaly: bool = False,
         barebones: bool = False,
-        plugins: Any = None,
+        plugins: CheckpointIO | list[CheckpointIO] | None = None,
         sync_batchnorm: bool = False,
         reload_dataloaders_every_n_epochs: int = 0,
         default_root_dir: str | os.PathLike | None = None,

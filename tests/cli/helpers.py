@@ -15,15 +15,15 @@ def toy_cli(*args, **kwargs) -> LightningCLI:
 
 
 def cli_error(capsys, *args, cli=toy_cli, **kwargs) -> str:
-    """Run a CLI that must refuse its input: exit code 2, and the one error line it printed."""
+    """Run a CLI that must refuse its input: exit code 2, a one-line usage, and the one error line it printed."""
     with pytest.raises(SystemExit) as exc:
         cli(*args, **kwargs)
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert lines[0].startswith("usage: ") and len(lines) == 2, err
     assert "Traceback" not in err
-    return lines[1].split(": error: ", 1)[1]
+    lines = [line for line in err.strip().splitlines() if not line.startswith("tip: ")]
+    assert lines[0].startswith("usage: ") and len(lines) == 2 and lines[1].startswith("error: "), err
+    return lines[1][len("error: "):]
 
 
 def print_config(capsys, *args, cli=toy_cli, **kwargs) -> dict:

@@ -59,10 +59,11 @@ def test_train_py_errors_exit_2_with_one_message(project):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "usage: train.py fit [-h] [-c CONFIG] [--print_config[=flags]] [--KEY VALUE ...]",
-        "train.py fit: error: --model.lrr: no such argument; did you mean --model.lr?",
+        "tip: For details of accepted options run: train.py fit --help",
+        "error: unrecognized arguments: --model.lrr=0.1 (did you mean --model.lr?)",
     ]
     elsewhere = project / "toyproj"  # run from the wrong folder: the default config is relative to the current dir
     proc = run(elsewhere, "fit")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert (f"train.py fit: error: default config file 'configs/default.yaml' does not exist (looked in {elsewhere}); "
+    assert (f"error: default config file 'configs/default.yaml' does not exist (looked in {elsewhere}); "
             "run from the project folder") in proc.stderr
