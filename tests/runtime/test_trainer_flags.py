@@ -1,7 +1,6 @@
 """Trainer flags and defaults, each checked with a real (tiny) training run."""
 import glob
 import os
-import time
 
 import pytest
 import torch
@@ -132,24 +131,32 @@ def test_min_steps_overrides_should_stop(tmp_path):
     assert trainer.global_step == 5
 
 
-class SlowModel(BoringModel):
-    def training_step(self, batch, batch_idx):
-        time.sleep(0.02)
-        return super().training_step(batch, batch_idx)
+class FakeClock:
+    """Stands in for ``time`` in the trainer and the loops: it moves only when a training step says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
 
 
-@pytest.mark.parametrize("max_time", [{"seconds": 0.3}, "00:00:00:01"])
-def test_max_time(tmp_path, max_time):
+@pytest.mark.parametrize("max_time, steps", [({"seconds": 0.3}, 3), ("00:00:00:01", 8)])
+def test_max_time(tmp_path, monkeypatch, max_time, steps):
+    clock = FakeClock()
+    monkeypatch.setattr("runtime.trainer.trainer.time", clock)
+    monkeypatch.setattr("runtime.trainer.loops.time", clock)
+
+    class TickingModel(BoringModel):  # each step takes 0.125 s on the fake clock
+        def training_step(self, batch, batch_idx):
+            clock.now += 0.125
+            return super().training_step(batch, batch_idx)
+
     trainer = make_trainer(tmp_path, max_epochs=None, max_time=max_time, limit_train_batches=2, limit_val_batches=0)
     assert trainer.max_epochs == -1  # bounded by time, not epochs
-    start = time.monotonic()
-    trainer.fit(SlowModel())
-    elapsed = time.monotonic() - start
-    assert trainer.global_step >= 1
-    # 1000 epochs would take > 40 s; the time limit must have stopped it
-    assert elapsed < 10, elapsed
-    budget = 0.3 if isinstance(max_time, dict) else 1.0
-    assert elapsed >= budget * 0.9
+    trainer.fit(TickingModel())
+    # stopped after the step that spent the time (0.375 s >= 0.3 s; 1.0 s), mid-epoch or at an epoch's end
+    assert trainer.global_step == steps and trainer.should_stop
 
 
 # ------------------------------------------------------------------ limits
