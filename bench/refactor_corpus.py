@@ -126,7 +126,7 @@ def run_one(entry: dict, args) -> dict:
         (src / "__init__.py").write_text("")
     make_standins(entry, src)
     extra = [work] if entry["id"] == "gcn_pygcn" else []
-    env = _env(extra)
+    env = {**_env(extra), **entry.get("env", {})}
     row = {"id": entry["id"], "area": entry["area"], "refactor": "", "seconds": None, "imports": "", "fit": "", "verify": "", "why": ""}
     project = work / "project"
     t0 = time.perf_counter()

@@ -254,6 +254,12 @@ def analyze(script: Script) -> Analysis:
     if _fans_out(batch) and isinstance(parent, ast.For) and batch in parent.body:
         batch = parent  # `for net, opt in zip(nets, opts):` trains several models on each batch of the loop around it
     fn = _enclosing_function(batch, parents)
+    if fn is not None and isinstance(parents.get(fn), ast.ClassDef):
+        raise NoTrainingLoopError(
+            f"{script.path}:{batch.lineno}: the training loop is inside the method `{parents[fn].name}.{fn.name}`: the "
+            "model trains itself (its own optimizer and loop inside the class, as in forward-forward or an RL agent), so "
+            "there is no loop of the script for the trainer to take over; move the loop into a function or the module "
+            "code, or write the LightningModule's training_step by hand")
     scope = fn or tree
     body = _body_of(scope)
 
@@ -413,7 +419,7 @@ def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[a
             stores_elsewhere.get(n, 0) == 1 for n in stored_names([stmt])
         ):
             definitions.append(stmt)  # a constant (`EPOCHS = 3`, `history = []`)
-        elif driver is not None and isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not _has_rng(stmt):
+        elif driver is not None and isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not _has_rng(stmt) and not _is_argparse(stmt):
             definitions.append(stmt)  # module state used by a driver function: leave it where functions find it
         else:
             rest.append(stmt)
@@ -492,6 +498,12 @@ def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]
 
 
 _RNG = {"randn", "rand", "randint", "randperm", "normal", "random", "manual_seed", "seed", "uniform", "choice", "shuffle"}
+
+
+def _is_argparse(stmt: ast.stmt) -> bool:
+    """Building or running the script's argparse parser: that becomes the config, never module-level code."""
+    return any(dotted(c.func).split(".")[-1] in ("ArgumentParser", "parse_args", "parse_known_args", "add_argument",
+                                                   "add_argument_group") for c in calls_in(stmt))
 
 
 def _has_rng(stmt: ast.stmt) -> bool:
