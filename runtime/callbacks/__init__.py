@@ -1,4 +1,5 @@
 """Callbacks: hooks into the loop, and the ones the trainer adds by default."""
+from runtime.callbacks.batch_size_finder import BatchSizeFinder
 from runtime.callbacks.callback import Callback
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.callbacks.model_checkpoint import ModelCheckpoint
@@ -16,6 +17,7 @@ from runtime.callbacks.stochastic_weight_avg import StochasticWeightAveraging
 from runtime.callbacks.timer import Timer
 
 __all__ = [
+    "BatchSizeFinder",
     "Callback",
     "Checkpoint",
     "ModelCheckpoint",

@@ -1,6 +1,7 @@
-"""Tuner: Lightning's entry point to the tuning helpers, bound to one Trainer."""
+"""Tuner: Lightning's entry point to the tuning helpers (lr_find, scale_batch_size), bound to one Trainer."""
 from typing import Any
 
+from runtime.tuner.batch_size_scaling import scale_batch_size
 from runtime.tuner.lr_finder import LRFinder, lr_find
 
 
@@ -17,6 +18,27 @@ class Tuner:
 
     def __init__(self, trainer) -> None:
         self._trainer = trainer
+
+    def scale_batch_size(
+        self,
+        model,
+        train_dataloaders: Any = None,
+        val_dataloaders: Any = None,
+        dataloaders: Any = None,
+        datamodule: Any = None,
+        method: str = "fit",
+        mode: str = "power",
+        steps_per_trial: int = 3,
+        init_val: int = 2,
+        max_trials: int = 25,
+        batch_arg_name: str = "batch_size",
+    ) -> int | None:
+        """The largest batch size that fits (see ``runtime.tuner.batch_size_scaling.scale_batch_size``)."""
+        return scale_batch_size(
+            self._trainer, model, train_dataloaders=train_dataloaders, val_dataloaders=val_dataloaders,
+            dataloaders=dataloaders, datamodule=datamodule, method=method, mode=mode, steps_per_trial=steps_per_trial,
+            init_val=init_val, max_trials=max_trials, batch_arg_name=batch_arg_name,
+        )
 
     def lr_find(
         self,
