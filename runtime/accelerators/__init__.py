@@ -1,4 +1,6 @@
 """Accelerators answer three questions: is it available, how many devices, which torch.device."""
+from typing import Any
+
 import torch
 
 from runtime.utilities.exceptions import MisconfigurationException
@@ -66,6 +68,10 @@ class Accelerator:
 
     def setup_device(self, device: torch.device) -> None: ...
 
+    def get_device_stats(self, device: torch.device) -> dict[str, Any]:
+        """Memory and utilisation figures of ``device`` (what ``DeviceStatsMonitor`` logs)."""
+        return {}
+
 
 class CPUAccelerator(Accelerator):
     """The CPU; ``devices=N`` starts N processes. More processes than cores are refused (each would get a
@@ -77,6 +83,9 @@ class CPUAccelerator(Accelerator):
 
     def __init__(self, oversubscribe: bool = False) -> None:
         self.oversubscribe = oversubscribe
+
+    def get_device_stats(self, device: torch.device) -> dict[str, Any]:
+        return get_cpu_stats()
 
     @staticmethod
     def is_available() -> bool:
@@ -125,6 +134,10 @@ def _launched_externally() -> bool:
 class CUDAAccelerator(Accelerator):
     name = device_type = "cuda"
 
+    def get_device_stats(self, device: torch.device) -> dict[str, Any]:
+        """``torch.cuda.memory_stats`` (allocated / reserved / active bytes, allocator events)."""
+        return torch.cuda.memory_stats(device)
+
     @staticmethod
     def is_available() -> bool:
         return torch.cuda.is_available()
@@ -168,3 +181,52 @@ def select_accelerator(accelerator) -> Accelerator:
             "Use accelerator='cpu' or 'auto'."
         )
     return cls()
+
+
+def get_cpu_stats() -> dict[str, float]:
+    """System-wide CPU, memory and swap use in percent (needs ``psutil``)."""
+    try:
+        import psutil
+    except ImportError:
+        raise ModuleNotFoundError("CPU stats need psutil: `pip install psutil`") from None
+    return {
+        "cpu_percent": psutil.cpu_percent(),
+        "cpu_vm_percent": psutil.virtual_memory().percent,
+        "cpu_swap_percent": psutil.swap_memory().percent,
+    }
+
+
+def find_usable_cuda_devices(num_devices: int = -1) -> list[int]:
+    """Indexes of ``num_devices`` CUDA devices that accept work now (-1: all of them).
+
+    A device in exclusive-process mode that another process holds refuses an allocation; it is skipped.
+    Useful on shared machines: ``Trainer(accelerator="cuda", devices=find_usable_cuda_devices(2))``.
+    """
+    if num_devices == 0:
+        return []
+    visible = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    if not visible:
+        raise ValueError(
+            f"You requested to find {num_devices} devices but there are no visible CUDA devices on this machine."
+        )
+    if num_devices > len(visible):
+        raise ValueError(
+            f"You requested to find {num_devices} devices but this machine only has {len(visible)} GPUs."
+        )
+    usable, busy = [], []
+    for index in visible:
+        try:
+            torch.tensor(0, device=torch.device("cuda", index))
+        except RuntimeError:
+            busy.append(index)
+            continue
+        usable.append(index)
+        if len(usable) == num_devices:
+            break
+    if num_devices != -1 and len(usable) != num_devices:
+        raise RuntimeError(
+            f"You requested to find {num_devices} devices but only {len(usable)} are currently available."
+            f" The following devices are unavailable: {busy}. If you are on a shared machine, another process may"
+            " hold them in exclusive mode: ask for fewer, or wait."
+        )
+    return usable

@@ -6,6 +6,7 @@ from runtime.callbacks.model_checkpoint import ModelCheckpoint
 from runtime.callbacks.model_summary import ModelSummary
 from runtime.callbacks.on_exception_checkpoint import OnExceptionCheckpoint
 from runtime.callbacks.progress import ProgressBar, RichProgressBar, TQDMProgressBar
+from runtime.callbacks.device_stats_monitor import DeviceStatsMonitor
 from runtime.callbacks.early_stopping import EarlyStopping
 from runtime.callbacks.finetuning import BackboneFinetuning, BaseFinetuning
 from runtime.callbacks.gradient_accumulation_scheduler import GradientAccumulationScheduler
@@ -14,6 +15,7 @@ from runtime.callbacks.lr_finder import LearningRateFinder
 from runtime.callbacks.lr_monitor import LearningRateMonitor
 from runtime.callbacks.prediction_writer import BasePredictionWriter
 from runtime.callbacks.stochastic_weight_avg import StochasticWeightAveraging
+from runtime.callbacks.throughput_monitor import ThroughputMonitor
 from runtime.callbacks.timer import Timer
 
 __all__ = [
@@ -29,11 +31,13 @@ __all__ = [
     "BackboneFinetuning",
     "BaseFinetuning",
     "BasePredictionWriter",
+    "DeviceStatsMonitor",
     "EarlyStopping",
     "GradientAccumulationScheduler",
     "LambdaCallback",
     "LearningRateFinder",
     "LearningRateMonitor",
     "StochasticWeightAveraging",
+    "ThroughputMonitor",
     "Timer",
 ]

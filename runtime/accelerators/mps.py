@@ -1,0 +1,4 @@
+"""``MPSAccelerator`` at Lightning's module path."""
+from runtime.accelerators import MPSAccelerator
+
+__all__ = ["MPSAccelerator"]
