@@ -8,7 +8,9 @@ Not imported by ``import runtime``: jsonargparse is loaded only when the CLI is 
 # (``class_path: ModelCheckpoint``, ``--trainer.logger=CSVLogger``), as with ``import lightning.pytorch``
 import runtime.callbacks
 import runtime.loggers.csv_logs
+import runtime.loggers.mlflow
 import runtime.loggers.tensorboard
+import runtime.loggers.wandb  # the trackers' modules import their clients only when a logger is made
 from runtime.cli.lightning_cli import ArgsType, LightningCLI, SaveConfigCallback, instantiate_class
 from runtime.cli.optim import (LRSchedulerCallable, LRSchedulerType, LRSchedulerTypeTuple, LRSchedulerTypeUnion,
                                OptimizerCallable, ReduceLROnPlateau)
