@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from runtime.checkpoint.compat import lightning_loops, progress_from_lightning
+from runtime.checkpoint.optimizers import check_optimizer_states
 from runtime.checkpoint.weights import clean_state_dict, load_weights
 from runtime.core.datamodule import LightningDataModule
 from runtime.trainer.call import is_overridden
@@ -78,7 +79,12 @@ def _resume_for_checkpoint(trainer, run) -> dict[str, Any]:
 
 
 def resolve_ckpt_path(trainer, ckpt_path: Any) -> str:
-    """A file path from ``ckpt_path``: a path, or "last" / "best" of the trainer's checkpoint callback."""
+    """A file path from ``ckpt_path``: a path, "last" / "best" of the trainer's checkpoint callback, or "hpc"
+    (the newest preemption file in ``default_root_dir``)."""
+    if ckpt_path == "hpc":
+        from runtime.trainer.preemption import asked_checkpoint
+
+        return asked_checkpoint(trainer)
     if ckpt_path in ("best", "last"):
         cb = trainer.checkpoint_callback
         path = getattr(cb, f"{ckpt_path}_model_path", "") if cb is not None else ""
@@ -115,6 +121,7 @@ def restore(trainer, run, ckpt_path: str) -> dict[str, Any]:
             "cannot resume from it: the optimizer, scheduler and loop state are not in it. To train on from these "
             "weights, load them into the model (`Model.load_from_checkpoint(path)`) and call fit without ckpt_path."
         )
+    check_optimizer_states(ckpt_path, checkpoint["optimizer_states"], trainer.optimizers)  # before anything is loaded
     for cb in trainer.callbacks:
         state = checkpoint.get("callbacks", {}).get(cb.state_key)
         if state:

@@ -29,14 +29,57 @@ def hpc_checkpoints(folder: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def requeuing_cluster() -> bool:
+    """Whether a scheduler restarts this job after a preemption (a SLURM batch job), so that a preemption
+    file in ``default_root_dir`` is this job's own, to resume from."""
+    return "SLURM_JOB_ID" in os.environ and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive")
+
+
 def preempted_checkpoint(trainer) -> str | None:
-    """The newest ``hpc_ckpt_N.ckpt`` a preempted run left in ``default_root_dir``, to resume from."""
+    """For a plain ``fit()``: the newest ``hpc_ckpt_N.ckpt`` in ``default_root_dir`` when a requeuing cluster
+    restarted this job. Elsewhere such a file is a leftover (a laptop run stopped by Ctrl-C or SIGTERM):
+    it is named, not resumed; ``fit(ckpt_path="hpc")`` asks for it."""
     found = hpc_checkpoints(trainer.default_root_dir)
     if not found:
         return None
     path = found[-1][1]
+    if not requeuing_cluster():
+        rank_zero_warn(
+            f"{path} was left by a run stopped by a signal; not resuming from it, as no requeuing cluster (SLURM "
+            "batch job) is detected. Pass fit(ckpt_path='hpc') to resume from it, or remove it."
+        )
+        return None
     rank_zero_info(f"Resuming from {path}, written when an earlier run of this job was stopped by a signal.")
     return path
+
+
+def asked_checkpoint(trainer) -> str:
+    """``ckpt_path="hpc"``: the newest preemption file, which must exist."""
+    found = hpc_checkpoints(trainer.default_root_dir)
+    if not found:
+        from runtime.utilities.exceptions import MisconfigurationException
+
+        raise MisconfigurationException(
+            f"ckpt_path='hpc' but there is no hpc_ckpt_N.ckpt in {trainer.default_root_dir} (they are written there "
+            "when a fit is stopped by SIGTERM or SIGUSR1). Pass the path of a .ckpt file instead."
+        )
+    return found[-1][1]
+
+
+def remove_finished(trainer) -> None:
+    """A fit that resumed from ``hpc_ckpt_N.ckpt`` finished: that file and the older ones of the same job are
+    done with (left, they would be resumed by the next job's plain ``fit()``). Rank zero removes them."""
+    if not trainer.is_global_zero or not trainer.ckpt_path:
+        return
+    name = os.path.basename(os.fspath(trainer.ckpt_path))
+    m = re.fullmatch(r"hpc_ckpt_(\d+)\.ckpt", name)
+    if not m or os.path.dirname(os.path.abspath(trainer.ckpt_path)) != os.path.abspath(trainer.default_root_dir):
+        return
+    from runtime.checkpoint.io import remove_path
+
+    for n, path in hpc_checkpoints(trainer.default_root_dir):
+        if n <= int(m.group(1)):
+            remove_path(path)
 
 
 def save_on_preemption(trainer, signum: int) -> None:

@@ -51,6 +51,8 @@ def teardown(trainer, fn: TrainerFn) -> None:
     """After a call, whatever happened: the strategy, the teardown hooks, the loggers finalised, the profile."""
     hooks = trainer._hooks
     trainer.strategy.teardown()
+    if fn == TrainerFn.FITTING and trainer.state.status == TrainerStatus.FINISHED:
+        preemption.remove_finished(trainer)  # the preemption file this fit resumed from is done with
     try:
         hooks.datamodule("teardown", fn.value)
         hooks.callbacks("teardown", stage=fn.value)
@@ -63,14 +65,24 @@ def teardown(trainer, fn: TrainerFn) -> None:
 
 
 def on_exception(trainer, exc: BaseException) -> None:
-    """The on_exception hooks; an error there must not hide the one that stopped the run."""
-    try:
-        trainer._hooks.callbacks("on_exception", exc)
-        trainer._hooks.module("on_exception", exc) if hasattr(trainer._lightning_module, "on_exception") else None
-        if trainer.datamodule is not None and is_overridden("on_exception", trainer.datamodule, LightningDataModule):
-            trainer.datamodule.on_exception(exc)
-    except Exception:  # the original error is the one to show
-        pass
+    """Every on_exception handler runs (callbacks, module, datamodule), each on its own: one that fails must
+    neither stop the others (OnExceptionCheckpoint behind it) nor hide the error that stopped the run. Their
+    failures are reported: a warning each, and a note on the run's error."""
+    module, dm = trainer._lightning_module, trainer.datamodule
+    handlers = [(f"{type(cb).__name__}.on_exception", lambda cb=cb: cb.on_exception(trainer, module, exc))
+                for cb in trainer.callbacks if is_overridden("on_exception", cb, Callback)]
+    if module is not None and hasattr(module, "on_exception"):
+        handlers.append((f"{type(module).__name__}.on_exception", lambda: trainer._hooks.module("on_exception", exc)))
+    if dm is not None and is_overridden("on_exception", dm, LightningDataModule):
+        handlers.append((f"{type(dm).__name__}.on_exception", lambda: dm.on_exception(exc)))
+    for name, handler in handlers:
+        try:
+            handler()
+        except Exception as err:
+            report = f"{name} failed: {type(err).__name__}: {err}"
+            rank_zero_warn(f"While handling {type(exc).__name__}: {report}")
+            if hasattr(exc, "add_note"):
+                exc.add_note(report)
 
 
 def make_loggers(logger: Any, root_dir: str) -> list:

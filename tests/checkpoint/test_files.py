@@ -181,11 +181,13 @@ def test_sigterm_saves_exits_143_and_the_next_start_resumes_exactly(tmp_path):
     assert not (tmp_path / "first.pt").exists()
     ckpt = load_checkpoint_file(root / "hpc_ckpt_1.ckpt")
     assert ckpt["global_step"] == 13  # the step in flight finished before the save
-    second = run_script(tmp_path / "second.pt", root, MODE="preempt")
+    # a requeued batch job (SLURM) resumes by itself; elsewhere fit(ckpt_path="hpc") asks for it
+    second = run_script(tmp_path / "second.pt", root, MODE="preempt", SLURM_JOB_ID="7", SLURM_JOB_NAME="train")
     assert second.returncode == 0, second.stderr[-2000:]
     assert "hpc_ckpt_1.ckpt" in second.stderr
     got = torch.load(tmp_path / "second.pt", weights_only=True)
     assert all(torch.equal(got[k], reference[k]) for k in reference)
+    assert not (root / "hpc_ckpt_1.ckpt").exists()  # the run it belonged to finished: removed
 
 
 def test_sigusr1_under_slurm_requeues_the_job(tmp_path):

@@ -107,7 +107,8 @@ def test_a_stop_signal_on_one_rank_saves_on_all_and_the_next_start_resumes(tmp_p
     assert first.returncode == 128 + signal.SIGTERM, first.stderr[-3000:]
     saved = torch.load(tmp_path / "sig" / "hpc_ckpt_1.ckpt", weights_only=True)
     assert 5 <= saved["global_step"] < 12  # the ranks agreed a few steps after rank 1 got it, and saved together
-    again = run(tmp_path, "sig", MODE="ddp", DEVICES="2", SIGNAL_STEP="-1")  # the same command: resumes by itself
+    # the same command, requeued by SLURM: resumes by itself
+    again = run(tmp_path, "sig", MODE="ddp", DEVICES="2", SIGNAL_STEP="-1", SLURM_JOB_ID="7", SLURM_JOB_NAME="train")
     assert again.returncode == 0, again.stderr[-3000:]
     assert load(tmp_path, "sig", 0)["global_step"] == 12
     assert_close(load(tmp_path, "sig", 0)["state"], single["state"])
