@@ -15,10 +15,14 @@ def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any, 
         else:
             load(checkpoint["state_dict"], strict=strict)
     except RuntimeError as err:
-        raise RuntimeError(
-            f"Checkpoint {path} does not fit {type(model).__name__}: {err}\nWas it saved from another model, or "
-            "with other hyperparameters? (`strict=False` in load_from_checkpoint loads the matching part.)"
-        ) from None
+        if "size mismatch" in str(err):  # strict=False fails the same way on shapes: say what does work
+            hint = ("Tensors of other shapes mean other hyperparameters: build the model as it was saved "
+                    "(load_from_checkpoint does, from the file's hyper_parameters, unless a keyword overrides them), or "
+                    "copy only the tensors that fit: `own = model.state_dict(); model.load_state_dict({k: v for k, v in "
+                    "ckpt['state_dict'].items() if k in own and v.shape == own[k].shape}, strict=False)`.")
+        else:
+            hint = "Was it saved from another model? `strict=False` in load_from_checkpoint loads the keys that match."
+        raise RuntimeError(f"Checkpoint {path} does not fit {type(model).__name__}: {err}\n{hint}") from None
 
 
 def clean_state_dict(state: dict) -> dict:

@@ -279,3 +279,23 @@ def test_a_kill_around_a_removal_leaves_at_most_one_untracked_file_and_no_missin
     assert all(os.path.exists(p) for p in tracked), tracked  # the resumable state never names a deleted file
     on_disk = {str(p) for p in folder.glob("*.ckpt")}
     assert len(on_disk - tracked) <= 1, sorted(on_disk - tracked)
+
+
+def test_a_size_mismatch_says_what_works_instead_of_strict_false(tmp_path):
+    class Sized(BoringModel):
+        def __init__(self, width: int = 2) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.layer = torch.nn.Linear(32, width)
+
+    trainer = _trainer(tmp_path, enable_checkpointing=False, limit_train_batches=1)
+    trainer.fit(Sized())
+    path = tmp_path / "sized.ckpt"
+    trainer.save_checkpoint(path)
+    with pytest.raises(RuntimeError, match=r"(?s)sized\.ckpt does not fit Sized: .*size mismatch") as info:
+        Sized.load_from_checkpoint(path, width=3)
+    message = str(info.value)
+    assert "`strict=False` in load_from_checkpoint" not in message  # it fails the same way on shapes
+    assert "unless a keyword overrides them" in message and "v.shape == own[k].shape" in message
+    with pytest.raises(RuntimeError, match="size mismatch"):  # the advice was wrong: strict=False does not help
+        Sized.load_from_checkpoint(path, width=3, strict=False)
