@@ -4,8 +4,9 @@ from runtime.callbacks.callback import Callback
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.callbacks.model_checkpoint import ModelCheckpoint
 from runtime.callbacks.model_summary import ModelSummary
+from runtime.callbacks.rich_model_summary import RichModelSummary
 from runtime.callbacks.on_exception_checkpoint import OnExceptionCheckpoint
-from runtime.callbacks.progress import ProgressBar, RichProgressBar, TQDMProgressBar
+from runtime.callbacks.progress import ProgressBar, RichProgressBar, RichProgressBarTheme, TextProgressBar, TQDMProgressBar
 from runtime.callbacks.device_stats_monitor import DeviceStatsMonitor
 from runtime.callbacks.early_stopping import EarlyStopping
 from runtime.callbacks.finetuning import BackboneFinetuning, BaseFinetuning
@@ -26,8 +27,11 @@ __all__ = [
     "ModelSummary",
     "OnExceptionCheckpoint",
     "ProgressBar",
+    "RichModelSummary",
     "RichProgressBar",
+    "RichProgressBarTheme",
     "TQDMProgressBar",
+    "TextProgressBar",
     "BackboneFinetuning",
     "BaseFinetuning",
     "BasePredictionWriter",

@@ -18,6 +18,7 @@ from runtime.trainer.progress import Progress
 from runtime.trainer.resume import rng_to_checkpoint
 from runtime.trainer.states import TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.rank_zero import rank_zero_info
 from runtime.utilities.seed import collect_rng_states
 
 LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so Lightning reads our checkpoints
@@ -96,6 +97,7 @@ def resolve_ckpt_path(trainer, ckpt_path: Any) -> str:
             raise MisconfigurationException(
                 f'ckpt_path="{ckpt_path}" but no {ckpt_path} checkpoint is known; pass the path of a .ckpt file.'
             )
+        rank_zero_info(f'ckpt_path="{ckpt_path}": restoring {path}')
         return path
     return os.fspath(ckpt_path)
 

@@ -110,11 +110,11 @@ def make_callbacks(callbacks: list, enable_checkpointing: bool | None, progress:
             "Trainer was configured with enable_checkpointing=False but a checkpoint callback was passed in callbacks; "
             "remove one of the two."
         )
-    from runtime.callbacks import ModelCheckpoint, ModelSummary, ProgressBar, TQDMProgressBar
+    from runtime.callbacks import ModelCheckpoint, ModelSummary, ProgressBar, TextProgressBar
 
     extra = []
     if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
-        extra.append(TQDMProgressBar())
+        extra.append(TextProgressBar())  # ours: plain text, one line per epoch when not on a terminal
     if summary and not any(isinstance(cb, ModelSummary) for cb in callbacks):
         extra.append(ModelSummary())
     if enable_checkpointing is not False and not has_ckpt:

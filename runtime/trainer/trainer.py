@@ -6,6 +6,7 @@ data comes from and when validation runs (``data.py``), logging (``logging.py``)
 (``checkpointing.py``, ``preemption.py``) and the hook dispatcher (``call.py``).
 """
 import os
+import sys
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields, replace
@@ -23,7 +24,7 @@ from runtime.core.module import LightningModule
 from runtime.loggers.logger import Logger
 from runtime.profilers import Profiler
 from runtime.strategies import Strategy
-from runtime.trainer import checkpointing, hardware, loops, preemption, setup
+from runtime.trainer import checkpointing, hardware, loops, preemption, setup, summary
 from runtime.trainer import data as data_utils
 from runtime.trainer.call import HookDispatcher
 from runtime.trainer.flags import Flags, apply_legacy, as_list, resolve_flags, set_torch_flags
@@ -345,6 +346,8 @@ class Trainer:
         finally:
             self.state.stage = None
             setup.teardown(self, fn)
+            if fn == TrainerFn.FITTING:
+                summary.report_fit_end(self, run, sys.exc_info()[1])  # one line: why it stopped, where things are
 
     def _attach(self, model: LightningModule, datamodule) -> None:
         self._lightning_module = model

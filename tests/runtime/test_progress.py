@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from runtime.callbacks import ModelSummary, ProgressBar, RichProgressBar, TQDMProgressBar
-from runtime.callbacks import progress as progress_mod
+from runtime.callbacks import ModelSummary, ProgressBar, RichProgressBar, TextProgressBar
+from runtime.callbacks.progress import text as progress_mod
 from runtime.callbacks.model_summary import summarize
 
 
@@ -87,7 +87,7 @@ def test_not_a_terminal_prints_one_line_per_epoch_and_validation(monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
     logger = types.SimpleNamespace(version=3)
-    _run_fit(TQDMProgressBar(), _trainer(loggers=[logger]))
+    _run_fit(TextProgressBar(), _trainer(loggers=[logger]))
     text = out.getvalue()
     assert "\r" not in text
     lines = text.splitlines()
@@ -101,7 +101,7 @@ def test_not_a_terminal_prints_one_line_per_epoch_and_validation(monkeypatch):
 def test_not_a_terminal_reads_metrics_only_for_the_printed_lines(monkeypatch):
     monkeypatch.setattr("sys.stdout", _Stream(tty=False))
     trainer = _trainer(n_train=500, n_val=())
-    bar = TQDMProgressBar()
+    bar = TextProgressBar()
     bar.setup(trainer, None, "fit")
     bar.on_train_start(trainer, None)
     bar.on_train_epoch_start(trainer, None)
@@ -120,7 +120,7 @@ def test_epoch_line_includes_metrics_published_after_the_callbacks_epoch_end(mon
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
     trainer = _trainer(n_train=2, n_val=())
-    bar = TQDMProgressBar()
+    bar = TextProgressBar()
     bar.setup(trainer, None, "fit")
     bar.on_train_start(trainer, None)
     for epoch in range(2):
@@ -155,7 +155,7 @@ def test_terminal_redraws_are_time_limited(monkeypatch):
     monkeypatch.setattr(progress_mod, "time", clock)
     trainer = _trainer(n_train=10_000, n_val=())
     trainer.progress_bar_metrics["loss"] = _CountingTensor(0.1)
-    bar = TQDMProgressBar()
+    bar = TextProgressBar()
     bar.setup(trainer, None, "fit")
     bar.on_train_start(trainer, None)
     bar.on_train_epoch_start(trainer, None)
@@ -181,7 +181,7 @@ def test_terminal_redraws_are_time_limited(monkeypatch):
 def test_terminal_leave_keeps_a_line_per_epoch(monkeypatch):
     out = _Stream(tty=True)
     monkeypatch.setattr("sys.stdout", out)
-    _run_fit(TQDMProgressBar(leave=True), _trainer(), epochs=3)
+    _run_fit(TextProgressBar(leave=True), _trainer(), epochs=3)
     finished = [seg.split("\r")[-1] for seg in out.getvalue().split("\n") if seg.strip()]
     assert [f.split(":")[0] for f in finished] == ["Epoch 0", "Epoch 1", "Epoch 2"]
 
@@ -190,7 +190,7 @@ def test_infinite_total_and_eval_entry_points(monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
     trainer = _trainer(n_train=float("inf"), n_val=())
-    bar = RichProgressBar()
+    bar = TextProgressBar()
     bar.setup(trainer, None, "fit")
     bar.on_train_epoch_start(trainer, None)
     for i in range(3):
@@ -213,14 +213,14 @@ def test_infinite_total_and_eval_entry_points(monkeypatch):
 def test_disabled_bar_and_other_ranks_print_nothing(monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
-    _run_fit(TQDMProgressBar(refresh_rate=0), _trainer())
+    _run_fit(TextProgressBar(refresh_rate=0), _trainer())
     trainer = _trainer()
     trainer.is_global_zero = False
-    bar = TQDMProgressBar()
+    bar = TextProgressBar()
     _run_fit(bar, trainer)
     assert bar.is_disabled and out.getvalue() == ""
     with pytest.raises(ValueError, match="refresh_rate"):
-        TQDMProgressBar(refresh_rate=-1)
+        TextProgressBar(refresh_rate=-1)
     assert isinstance(RichProgressBar(), ProgressBar)
 
 
@@ -274,7 +274,7 @@ def test_fit_output_off_a_terminal(tmp_path, capsys):
     trainer = runtime.Trainer(
         max_epochs=3, default_root_dir=tmp_path, limit_train_batches=5, limit_val_batches=2, enable_checkpointing=False
     )
-    assert any(isinstance(cb, TQDMProgressBar) for cb in trainer.callbacks)
+    assert any(isinstance(cb, TextProgressBar) for cb in trainer.callbacks)
     assert any(isinstance(cb, ModelSummary) for cb in trainer.callbacks)
     trainer.fit(Model())
     out = capsys.readouterr().out

@@ -1,160 +1,23 @@
-"""Progress bars: epoch, batch / total, rate, ETA and the metrics logged with ``prog_bar=True``.
+"""TextProgressBar, the default bar: epoch, batch / total, rate, ETA and the ``prog_bar=True`` metrics, in plain text.
 
 On a terminal one line is redrawn in place, at most every ``_MIN_INTERVAL`` seconds (and metric
 tensors are read to the host at most every ``_METRICS_INTERVAL`` seconds), so a step pays for a
 counter update and, every ``refresh_rate`` batches, one clock read. When standard output is not a
 terminal (CI, a log file, ``nohup``) nothing is drawn during an epoch: one plain line is printed per
-training epoch and per validation run, and no carriage return is ever written.
-
-``TQDMProgressBar`` and ``RichProgressBar`` are the names Lightning users know; both are this one
-implementation (neither needs tqdm or rich).
+training epoch and per validation run, and no carriage return is ever written. Needs neither tqdm nor
+rich (``TQDMProgressBar`` and ``RichProgressBar`` draw with those).
 """
 import math
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from runtime.callbacks.callback import Callback
+from runtime.callbacks.progress.progress_bar import ProgressBar
 
 # seconds between two redraws of the terminal line, and between two reads of the metric tensors
 _MIN_INTERVAL = 0.15
 _METRICS_INTERVAL = 0.5
-
-
-class ProgressBar(Callback):
-    """Base class for progress bars (Lightning's ``ProgressBar``).
-
-    The trainer finds its progress bar through this class (``trainer.progress_bar_callback``), and
-    ``LightningModule.print`` goes through ``print`` so text does not tear the bar.
-    """
-
-    def __init__(self) -> None:
-        self._trainer: Any = None
-        self._current_eval_dataloader_idx: int | None = None
-
-    @property
-    def trainer(self) -> Any:
-        if self._trainer is None:
-            raise TypeError(f"The `{self.__class__.__name__}._trainer` reference has not been set yet.")
-        return self._trainer
-
-    @property
-    def sanity_check_description(self) -> str:
-        return "Sanity Checking"
-
-    @property
-    def train_description(self) -> str:
-        return "Training"
-
-    @property
-    def validation_description(self) -> str:
-        return "Validation"
-
-    @property
-    def test_description(self) -> str:
-        return "Testing"
-
-    @property
-    def predict_description(self) -> str:
-        return "Predicting"
-
-    @property
-    def total_train_batches(self) -> int | float:
-        """Batches in one training epoch (``inf`` for an iterable without a length)."""
-        return self.trainer.num_training_batches
-
-    def _eval_totals(self, stage: str) -> list[int | float]:
-        trainer = self.trainer
-        if stage == "val":
-            if getattr(trainer, "sanity_checking", False):
-                totals = getattr(trainer, "num_sanity_val_batches", None)
-                if totals is not None:
-                    return list(totals)
-            return list(getattr(trainer, "num_val_batches", []) or [])
-        return list(getattr(trainer, f"num_{stage}_batches", []) or [])
-
-    @property
-    def total_val_batches_current_dataloader(self) -> int | float:
-        totals = self._eval_totals("val")
-        idx = self._current_eval_dataloader_idx or 0
-        return totals[idx] if idx < len(totals) else 0
-
-    @property
-    def total_test_batches_current_dataloader(self) -> int | float:
-        totals = self._eval_totals("test")
-        idx = self._current_eval_dataloader_idx or 0
-        return totals[idx] if idx < len(totals) else 0
-
-    @property
-    def total_predict_batches_current_dataloader(self) -> int | float:
-        totals = self._eval_totals("predict")
-        idx = self._current_eval_dataloader_idx or 0
-        return totals[idx] if idx < len(totals) else 0
-
-    @property
-    def total_val_batches(self) -> int | float:
-        """Validation batches over all validation dataloaders."""
-        return sum(self._eval_totals("val"))
-
-    def has_dataloader_changed(self, dataloader_idx: int) -> bool:
-        old = self._current_eval_dataloader_idx
-        self._current_eval_dataloader_idx = dataloader_idx
-        return old != dataloader_idx
-
-    def reset_dataloader_idx_tracker(self) -> None:
-        self._current_eval_dataloader_idx = None
-
-    def disable(self) -> None:
-        """Stop showing progress (the trainer calls this on ranks other than zero)."""
-        raise NotImplementedError
-
-    def enable(self) -> None:
-        raise NotImplementedError
-
-    @property
-    def is_enabled(self) -> bool:
-        return True
-
-    @property
-    def is_disabled(self) -> bool:
-        return not self.is_enabled
-
-    def print(self, *args: Any, **kwargs: Any) -> None:
-        """Print without breaking the bar (``LightningModule.print`` lands here)."""
-        print(*args, **kwargs)
-
-    def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        self._trainer = trainer
-        if not getattr(trainer, "is_global_zero", True):
-            self.disable()
-
-    def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
-        """What the bar shows after the counters: ``v_num`` and the ``prog_bar=True`` metrics.
-
-        Override to add or drop entries (``items.pop("v_num", None)``). Values may be tensors; they
-        are read to the host by the caller, only when the bar is drawn.
-        """
-        standard = get_standard_metrics(trainer)
-        pbar_metrics = getattr(trainer, "progress_bar_metrics", None) or {}
-        return {**standard, **pbar_metrics}
-
-
-def get_standard_metrics(trainer: Any) -> dict[str, int | str]:
-    """``{"v_num": version}`` of the trainer's loggers (a string version is cut to its last 4 characters)."""
-    loggers = getattr(trainer, "loggers", None) or []
-    if not loggers:
-        return {}
-    if len(loggers) == 1:
-        version = loggers[0].version
-    else:
-        version = "_".join(dict.fromkeys(str(lg.version) for lg in loggers))
-    if version in ("", None):
-        return {}
-    if isinstance(version, str):
-        version = version[-4:]
-    return {"v_num": version}
 
 
 def _format_num(n: Any) -> str:
@@ -198,18 +61,18 @@ class _Counter:
         self.end: float | None = None  # set when the counted work is over: freezes time and rate
 
 
-class TQDMProgressBar(ProgressBar):
-    r"""The default progress bar.
+class TextProgressBar(ProgressBar):
+    r"""The default progress bar (plain text; one line per epoch when the output is not a terminal).
 
     Args:
         refresh_rate: consider redrawing every this many batches (0 disables the bar). Redraws are
             also limited in time, so 1 is cheap.
-        process_position: kept for Lightning compatibility (several bars stacked by tqdm); unused.
+        process_position: accepted as TQDMProgressBar's; unused.
         leave: keep one finished line per epoch on a terminal instead of redrawing one line.
 
     Example::
 
-        Trainer(callbacks=[TQDMProgressBar(refresh_rate=10)])
+        Trainer(callbacks=[TextProgressBar(refresh_rate=10)])
     """
 
     def __init__(self, refresh_rate: int = 1, process_position: int = 0, leave: bool = False) -> None:
@@ -502,39 +365,3 @@ class TQDMProgressBar(ProgressBar):
             self._end_line()
         self._train = self._eval = None
         self._tty = None
-
-
-@dataclass
-class RichProgressBarTheme:
-    """Accepted for Lightning compatibility; the plain-text bar does not use colours."""
-
-    description: str = ""
-    progress_bar: str = "#6206E0"
-    progress_bar_finished: str = "#6206E0"
-    progress_bar_pulse: str = "#6206E0"
-    batch_progress: str = ""
-    time: str = "dim"
-    processing_speed: str = "dim underline"
-    metrics: str = "italic"
-    metrics_text_delimiter: str = " "
-    metrics_format: str = ".3f"
-
-
-class RichProgressBar(TQDMProgressBar):
-    """Lightning's ``RichProgressBar`` name and arguments, drawn by the same plain-text bar.
-
-    Example::
-
-        Trainer(callbacks=[RichProgressBar(leave=True)])
-    """
-
-    def __init__(
-        self,
-        refresh_rate: int = 1,
-        leave: bool = False,
-        theme: RichProgressBarTheme | None = None,
-        console_kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(refresh_rate=refresh_rate, leave=leave)
-        self.theme = theme or RichProgressBarTheme()
-        self._console_kwargs = console_kwargs or {}

@@ -1,0 +1,142 @@
+"""ProgressBar: the base class every progress bar derives from (Lightning's ``callbacks.progress.progress_bar``).
+
+The trainer finds its bar through this class (``trainer.progress_bar_callback``); ``get_metrics`` says what a
+bar shows after its counters.
+"""
+from typing import Any
+
+from runtime.callbacks.callback import Callback
+
+
+class ProgressBar(Callback):
+    """Base class for progress bars (Lightning's ``ProgressBar``).
+
+    The trainer finds its progress bar through this class (``trainer.progress_bar_callback``), and
+    ``LightningModule.print`` goes through ``print`` so text does not tear the bar.
+    """
+
+    def __init__(self) -> None:
+        self._trainer: Any = None
+        self._current_eval_dataloader_idx: int | None = None
+
+    @property
+    def trainer(self) -> Any:
+        if self._trainer is None:
+            raise TypeError(f"The `{self.__class__.__name__}._trainer` reference has not been set yet.")
+        return self._trainer
+
+    @property
+    def sanity_check_description(self) -> str:
+        return "Sanity Checking"
+
+    @property
+    def train_description(self) -> str:
+        return "Training"
+
+    @property
+    def validation_description(self) -> str:
+        return "Validation"
+
+    @property
+    def test_description(self) -> str:
+        return "Testing"
+
+    @property
+    def predict_description(self) -> str:
+        return "Predicting"
+
+    @property
+    def total_train_batches(self) -> int | float:
+        """Batches in one training epoch (``inf`` for an iterable without a length)."""
+        return self.trainer.num_training_batches
+
+    def _eval_totals(self, stage: str) -> list[int | float]:
+        trainer = self.trainer
+        if stage == "val":
+            if getattr(trainer, "sanity_checking", False):
+                totals = getattr(trainer, "num_sanity_val_batches", None)
+                if totals is not None:
+                    return list(totals)
+            return list(getattr(trainer, "num_val_batches", []) or [])
+        return list(getattr(trainer, f"num_{stage}_batches", []) or [])
+
+    @property
+    def total_val_batches_current_dataloader(self) -> int | float:
+        totals = self._eval_totals("val")
+        idx = self._current_eval_dataloader_idx or 0
+        return totals[idx] if idx < len(totals) else 0
+
+    @property
+    def total_test_batches_current_dataloader(self) -> int | float:
+        totals = self._eval_totals("test")
+        idx = self._current_eval_dataloader_idx or 0
+        return totals[idx] if idx < len(totals) else 0
+
+    @property
+    def total_predict_batches_current_dataloader(self) -> int | float:
+        totals = self._eval_totals("predict")
+        idx = self._current_eval_dataloader_idx or 0
+        return totals[idx] if idx < len(totals) else 0
+
+    @property
+    def total_val_batches(self) -> int | float:
+        """Validation batches over all validation dataloaders."""
+        return sum(self._eval_totals("val"))
+
+    def has_dataloader_changed(self, dataloader_idx: int) -> bool:
+        old = self._current_eval_dataloader_idx
+        self._current_eval_dataloader_idx = dataloader_idx
+        return old != dataloader_idx
+
+    def reset_dataloader_idx_tracker(self) -> None:
+        self._current_eval_dataloader_idx = None
+
+    def disable(self) -> None:
+        """Stop showing progress (the trainer calls this on ranks other than zero)."""
+        raise NotImplementedError
+
+    def enable(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def is_enabled(self) -> bool:
+        return True
+
+    @property
+    def is_disabled(self) -> bool:
+        return not self.is_enabled
+
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        """Print without breaking the bar (``LightningModule.print`` lands here)."""
+        print(*args, **kwargs)
+
+    def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
+        self._trainer = trainer
+        if not getattr(trainer, "is_global_zero", True):
+            self.disable()
+
+    def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
+        """What the bar shows after the counters: ``v_num`` and the ``prog_bar=True`` metrics.
+
+        Override to add or drop entries (``items.pop("v_num", None)``). Values may be tensors; they
+        are read to the host by the caller, only when the bar is drawn.
+        """
+        standard = get_standard_metrics(trainer)
+        pbar_metrics = getattr(trainer, "progress_bar_metrics", None) or {}
+        return {**standard, **pbar_metrics}
+
+
+def get_standard_metrics(trainer: Any) -> dict[str, int | str]:
+    """``{"v_num": version}`` of the trainer's loggers (a string version is cut to its last 4 characters)."""
+    loggers = getattr(trainer, "loggers", None) or []
+    if not loggers:
+        return {}
+    if len(loggers) == 1:
+        version = loggers[0].version
+    else:
+        version = "_".join(dict.fromkeys(str(lg.version) for lg in loggers))
+    if version in ("", None):
+        return {}
+    if isinstance(version, str):
+        version = version[-4:]
+    return {"v_num": version}
