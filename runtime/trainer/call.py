@@ -3,6 +3,7 @@
 The dispatcher remembers which objects override which hook, so a hook nobody overrides costs one dict
 lookup per call, and it records the name of the hook running so ``self.log`` can check where it is.
 """
+import inspect
 from typing import Any, Callable
 
 from runtime.callbacks.callback import Callback
@@ -39,6 +40,32 @@ def is_overridden(name: str, obj: Any, base: type | None = None) -> bool:
         return True
     own = getattr(type(obj), name, None)
     return own is not None and own is not getattr(base, name, None)
+
+
+# the most positional arguments the loops pass each step: (batch, batch_idx[, dataloader_idx])
+_STEP_NAMES = {"training_step": 2, "validation_step": 3, "test_step": 3, "predict_step": 3}
+
+
+def _declared_args_only(fn: Callable, most: int) -> Callable:
+    """``fn`` called with only the positional arguments it declares, as Lightning calls steps:
+    ``training_step(self, batch)`` gets no ``batch_idx``, ``validation_step(self, batch, batch_idx)`` no
+    ``dataloader_idx``. Decided once, from the signature; a step taking them all (or ``*args``) is ``fn`` itself.
+    """
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C function: pass everything
+        return fn
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return fn
+    n = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    if n >= most:
+        return fn  # takes everything the loops pass: no wrapper, no cost per call
+
+    def trimmed(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args[:n], **kwargs)
+
+    trimmed.__wrapped__ = fn  # type: ignore[attr-defined]
+    return trimmed
 
 
 class HookDispatcher:
@@ -108,6 +135,8 @@ class HookDispatcher:
             if name not in _MODULE_NO_OPS or is_overridden(name, module, LightningModule):
                 fn = getattr(module, name, None)
             if fn is not None:
+                if name in _STEP_NAMES:
+                    fn = _declared_args_only(fn, _STEP_NAMES[name])
                 fn = self._profiled(fn, f"[LightningModule]{type(module).__name__}.{name}")
             self._modules[name] = fn
         if fn is None:

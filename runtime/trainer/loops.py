@@ -101,6 +101,7 @@ def run_train_epoch(trainer, run, loader) -> None:
     validates = data.val_epoch_due(trainer) and data.val_enabled(trainer, run)  # decided once per epoch
     to_device = trainer.strategy.batch_to_device
     for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
+        run.is_last_batch = is_last
         batch = to_device(batch, 0)
         results.new_batch(batch)
         if hooks("on_train_batch_start", batch, batch_idx) == -1:
@@ -454,4 +455,5 @@ def run_predict(trainer, run, loaders: list, limits: list) -> list | None:
         hooks("on_predict_end")
     if not return_predictions:
         return None
-    return predictions[0] if not multi else predictions
+    run.predictions = predictions[0] if not multi else predictions
+    return run.predictions

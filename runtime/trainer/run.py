@@ -28,6 +28,8 @@ class Run:
     num_val_batches: list = field(default_factory=list)
     num_test_batches: list = field(default_factory=list)
     num_predict_batches: list = field(default_factory=list)
+    is_last_batch: bool = False  # the training batch running is its epoch's last
+    predictions: Any = None  # what predict returned (``trainer.predict_loop.predictions``)
     val_check_batch: float = float("inf")  # validate after every this many batches (inf: at the epoch's end)
     val_enabled: bool | None = None  # some validation batch will run (cached until loaders reload)
     transfer_noop: bool | None = None  # moving a batch changes nothing (cached on first use)

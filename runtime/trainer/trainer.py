@@ -257,6 +257,36 @@ class Trainer:
         return (loaders[0] if len(loaders) == 1 else loaders) if loaders else None
 
     @property
+    def is_last_batch(self) -> bool:
+        """Whether the training batch running is the last of its epoch."""
+        return self._run.is_last_batch
+
+    # Lightning's loop objects, as views of this trainer's progress record (runtime.loops)
+    @property
+    def fit_loop(self):
+        from runtime.loops import _FitLoop
+
+        return _FitLoop(self)
+
+    @property
+    def validate_loop(self):
+        from runtime.loops import _EvaluationLoop
+
+        return _EvaluationLoop(self, "val")
+
+    @property
+    def test_loop(self):
+        from runtime.loops import _EvaluationLoop
+
+        return _EvaluationLoop(self, "test")
+
+    @property
+    def predict_loop(self):
+        from runtime.loops import _PredictionLoop
+
+        return _PredictionLoop(self)
+
+    @property
     def num_training_batches(self) -> float:
         return self._run.num_training_batches
 

@@ -1,0 +1,36 @@
+"""``trainer.validate_loop`` / ``test_loop`` / ``fit_loop.epoch_loop.val_loop``: views of evaluation."""
+from typing import Any
+
+from runtime.loops.loop import _Loop
+
+__all__ = ["_EvaluationLoop"]
+
+
+class _EvaluationLoop(_Loop):
+    """``kind``: "val" or "test"."""
+
+    def __init__(self, trainer: Any, kind: str, verbose: bool = True, inference_mode: bool = True) -> None:
+        super().__init__(trainer)
+        self.kind = kind
+        self.verbose = verbose
+        self.inference_mode = inference_mode
+
+    @property
+    def dataloaders(self) -> Any:
+        return self.trainer.val_dataloaders if self.kind == "val" else self.trainer.test_dataloaders
+
+    @property
+    def max_batches(self) -> list:
+        """Batches per dataloader this pass runs."""
+        return self.trainer.num_val_batches if self.kind == "val" else self.trainer.num_test_batches
+
+    _max_batches = max_batches
+
+    def setup_data(self) -> None:
+        """Build this stage's dataloaders now (normally done when the pass starts)."""
+        from runtime.trainer import data as data_utils
+
+        if self.kind == "val":
+            data_utils.val_loaders(self.trainer, self.trainer._run)
+        else:
+            data_utils.eval_loaders(self.trainer, self.trainer._run, "test")
