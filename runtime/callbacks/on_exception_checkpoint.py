@@ -24,6 +24,12 @@ class OnExceptionCheckpoint(Checkpoint):
     def ckpt_path(self) -> str:
         return os.path.join(self.dirpath, self.filename + self.FILE_EXTENSION)
 
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        if stage == "fit" and trainer.is_global_zero:  # an earlier run's write, killed half-way
+            from runtime.checkpoint.io import remove_stale_temporaries
+
+            remove_stale_temporaries(self.dirpath)
+
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
         if trainer.state.fn is None or trainer.state.fn.value != "fit":
             return

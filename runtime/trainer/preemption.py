@@ -39,6 +39,10 @@ def preempted_checkpoint(trainer) -> str | None:
     """For a plain ``fit()``: the newest ``hpc_ckpt_N.ckpt`` in ``default_root_dir`` when a requeuing cluster
     restarted this job. Elsewhere such a file is a leftover (a laptop run stopped by Ctrl-C or SIGTERM):
     it is named, not resumed; ``fit(ckpt_path="hpc")`` asks for it."""
+    if trainer.is_global_zero:  # a preemption save killed mid-write (SIGKILL after the grace period) left these
+        from runtime.checkpoint.io import remove_stale_temporaries
+
+        remove_stale_temporaries(trainer.default_root_dir)
     found = hpc_checkpoints(trainer.default_root_dir)
     if not found:
         return None

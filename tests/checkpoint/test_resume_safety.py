@@ -123,3 +123,18 @@ def test_a_failed_exception_checkpoint_is_reported_with_its_file(tmp_path):
         _trainer(tmp_path, callbacks=[save], enable_checkpointing=True).fit(Boom())
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert f"Could not write checkpoint {save.ckpt_path}" in notes
+
+
+def test_stale_temporaries_of_preemption_and_exception_saves_are_removed_at_the_next_fit(tmp_path, no_cluster):
+    import socket
+
+    host = socket.gethostname().replace(".", "_")
+    dead = 2**22 + 12345  # above the default pid_max: no process has this id
+    root_tmp = tmp_path / f".hpc_ckpt_1.ckpt.{host}-{dead}.x1.tmp"
+    exc_dir = tmp_path / "exc"
+    exc_dir.mkdir()
+    exc_tmp = exc_dir / f".on_exception.ckpt.{host}-{dead}.x2.tmp"
+    for p in (root_tmp, exc_tmp):
+        p.write_bytes(b"partial")
+    _trainer(tmp_path, callbacks=[OnExceptionCheckpoint(exc_dir)], enable_checkpointing=True).fit(BoringModel())
+    assert not root_tmp.exists() and not exc_tmp.exists()
