@@ -14,15 +14,11 @@ weight that silently became 1e38. It reads the file once more (from the page cac
 torch reads it); ``bench/checkpoint_stall.py --load`` measures the cost.
 """
 import errno
-import mmap
 import os
 import pickle
 import re
 import shutil
-import socket
 import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +140,13 @@ def _umask() -> int:
 
 def _writer_tag() -> str:
     """``host-pid`` in temporary names, so a later start can tell its own dead writers' leftovers."""
-    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+    return f"{_host()}-{os.getpid()}"
+
+
+def _host() -> str:
+    import socket  # lazy: only when a checkpoint is written
+
+    return socket.gethostname().replace(".", "_")
 
 
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<host>[^.]+)-(?P<pid>\d+)\.[^.]+\.tmp")
@@ -154,7 +156,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[str]:
     """Remove the temporary files that writers on this machine left in ``folder`` when they were killed
     (their process is gone); a live writer's, or another machine's, are left alone. Returns the removed paths."""
     removed = []
-    host = socket.gethostname().replace(".", "_")
+    host = _host()
     try:
         names = os.listdir(folder)
     except OSError:
@@ -269,6 +271,10 @@ def damaged_entries(path: str | os.PathLike) -> dict[str, bytes]:
     """The entries of a checkpoint file (a zip archive, as ``torch.save`` writes) whose bytes do not match
     the CRC-32 stored with them, with those bytes; empty when all match or the file is not a zip archive
     (then ``torch.load`` says what is wrong)."""
+    import mmap
+    import zipfile
+    import zlib
+
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
