@@ -299,3 +299,20 @@ def test_a_size_mismatch_says_what_works_instead_of_strict_false(tmp_path):
     assert "unless a keyword overrides them" in message and "v.shape == own[k].shape" in message
     with pytest.raises(RuntimeError, match="size mismatch"):  # the advice was wrong: strict=False does not help
         Sized.load_from_checkpoint(path, width=3, strict=False)
+
+
+def test_a_datamodule_takes_hparams_file_too(tmp_path):
+    from runtime.demos.boring_classes import BoringDataModule
+
+    class DM(BoringDataModule):
+        def __init__(self, batch: int = 4) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+
+    trainer = _trainer(tmp_path, enable_checkpointing=False, limit_train_batches=1)
+    trainer.fit(BoringModel(), datamodule=DM())
+    path = tmp_path / "dm.ckpt"
+    trainer.save_checkpoint(path)
+    (tmp_path / "dm.yaml").write_text("batch: 16\n")
+    assert DM.load_from_checkpoint(path).hparams.batch == 4
+    assert DM.load_from_checkpoint(path, hparams_file=tmp_path / "dm.yaml").hparams.batch == 16
