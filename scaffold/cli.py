@@ -75,6 +75,39 @@ def _interactive(no_input: bool) -> bool:
         return False
 
 
+def _piped_answers() -> list[str] | None:
+    """The lines piped into stdin (``printf 'gan\n\n0.01\n' | scaffold new x``), or None when nothing is piped.
+
+    A pipe is read only when it already has data (waiting a moment for the writer), so a closed or idle stdin
+    (CI, cron, /dev/null) never makes the command wait.
+    """
+    import os
+    import select
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):
+        return None
+    if stat.S_ISFIFO(mode):
+        if not select.select([sys.stdin], [], [], 0.5)[0]:
+            return None
+    elif not stat.S_ISREG(mode):
+        return None
+    lines = sys.stdin.read().splitlines()
+    return lines if any(line.strip() for line in lines) else None
+
+
+def _answer_from(lines: list[str]):
+    """An ``ask`` that takes the next piped line as the answer (an empty line, or none left: the default)."""
+    def ask(prompt: str, default: str) -> str:
+        answer = lines.pop(0).strip() if lines else ""
+        typer.echo(f"{prompt} [{default}]: {answer or default}")
+        return answer or default
+
+    return ask
+
+
 def _ask(question, default: str) -> str:
     if question.choices:
         text = f"{question.prompt} [{'/'.join(question.choices)}]"
@@ -104,15 +137,24 @@ def new_command(
     from scaffold.answers import parse_sets
     from scaffold.generate import new_project
 
-    interactive = _interactive(no_input)
+    ask, ask_kind = (_ask, _ask_kind) if _interactive(no_input) else (None, None)
+    if ask is None and not no_input:
+        piped = _piped_answers()
+        if piped is not None:  # answers piped in, one per line, in the order the questions are asked
+            line = _answer_from(piped)
+            ask = lambda question, default: line(question.prompt, default)  # noqa: E731
+            ask_kind = lambda known, default: line(f"Kind of project ({'/'.join(known)})", default)  # noqa: E731
+        else:
+            typer.echo("Standard input is not a terminal, so nothing is asked: using the defaults and --set values "
+                       "(pipe the answers one per line, or pass --no-input to silence this).", err=True)
     path = new_project(
         name,
         template=template,
         output_dir=output_dir,
         force=force,
         sets=parse_sets(set_),
-        ask=_ask if interactive else None,
-        ask_kind=_ask_kind if interactive and template is None else None,
+        ask=ask,
+        ask_kind=ask_kind if template is None else None,
     )
     typer.echo(f"Created {path}")
     typer.echo(f"  cd {path.name} && python train.py fit")
@@ -146,21 +188,41 @@ def refactor_command(
     return 0
 
 
+def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Click's usage-error and abort classes: typer >= 0.2x bundles its own click (``typer._click``), older typer
+    uses click itself; both are caught, so a typo is a short message and exit code 2 with either."""
+    usage: list[type] = []
+    abort: list[type] = [typer.Abort]
+    try:
+        from typer._click import exceptions as bundled
+
+        usage.append(bundled.ClickException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        usage.append(click.ClickException)
+        abort.append(click.Abort)
+    except ImportError:
+        pass
+    return tuple(usage), tuple(abort)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` and return the exit code; the one place errors become exit codes."""
-    import click
-
     from scaffold.errors import ScaffoldError
 
+    usage_errors, aborts = _click_errors()
     try:
         result = app(args=argv, prog_name="scaffold", standalone_mode=False)
     except ScaffoldError as err:
         typer.echo(f"error: {err}", err=True)
         return err.exit_code
-    except click.ClickException as err:
+    except usage_errors as err:  # unknown option or command, missing argument: usage, message, exit 2
         err.show()
         return err.exit_code
-    except click.Abort:
+    except aborts:
         typer.echo("Aborted.", err=True)
         return 1
     except KeyboardInterrupt:
