@@ -1,8 +1,9 @@
 """Strategies own the device, the precision plugin and (for DDP / FSDP) the process group."""
 from runtime.strategies.ddp import DDPStrategy
+from runtime.strategies.parallel import ParallelStrategy
 from runtime.strategies.single_device import SingleDeviceStrategy, Strategy
 
-__all__ = ["DDPStrategy", "FSDPStrategy", "SingleDeviceStrategy", "Strategy"]
+__all__ = ["DDPStrategy", "FSDPStrategy", "ParallelStrategy", "SingleDeviceStrategy", "Strategy"]
 
 
 def __getattr__(name: str):

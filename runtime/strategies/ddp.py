@@ -17,7 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from runtime.strategies.environments import ClusterEnvironment, TorchElasticEnvironment
 from runtime.strategies.launchers import MultiprocessingLauncher, SubprocessLauncher
-from runtime.strategies.single_device import Strategy
+from runtime.strategies.parallel import ParallelStrategy
 from runtime.utilities.apply_func import apply_to_collection
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_only
@@ -40,10 +40,8 @@ class _StepModule(nn.Module):
         return out
 
 
-class DDPStrategy(Strategy):
+class DDPStrategy(ParallelStrategy):
     """``Trainer(strategy="ddp", devices=N, num_nodes=M)``: N processes per node, M nodes."""
-
-    multi_process = True
 
     def __init__(self, accelerator=None, parallel_devices: list[torch.device] | None = None,
                  cluster_environment: ClusterEnvironment | None = None, checkpoint_io=None, precision_plugin=None,
@@ -63,10 +61,10 @@ class DDPStrategy(Strategy):
         if parallel_devices is not None and cluster_environment is not None:
             self._configure()
 
-    def connect(self, accelerator, device_ids: list[int], num_nodes: int, precision_plugin) -> None:
+    def connect_hardware(self, accelerator, device_ids: list[int], num_nodes: int, precision_plugin) -> None:
         from runtime.strategies.environments import select_environment
 
-        super().connect(accelerator, device_ids, num_nodes, precision_plugin)
+        super().connect_hardware(accelerator, device_ids, num_nodes, precision_plugin)
         # what the user did not give comes from this Trainer (also when the object served another Trainer before)
         if not self._given["parallel_devices"]:
             self.parallel_devices = [self.accelerator.device(i) for i in device_ids]
@@ -93,27 +91,6 @@ class DDPStrategy(Strategy):
                 f"{env.name} environment started {env.world_size()}. Make devices and "
                 "num_nodes match how the job was launched (e.g. torchrun --nproc-per-node and --nnodes)."
             )
-
-    # -- process facts, read from the environment
-    @property
-    def world_size(self) -> int:
-        return self.num_processes * self.num_nodes
-
-    @property
-    def global_rank(self) -> int:
-        return self.cluster_environment.global_rank()
-
-    @property
-    def local_rank(self) -> int:
-        return self.cluster_environment.local_rank()
-
-    @property
-    def node_rank(self) -> int:
-        return self.cluster_environment.node_rank()
-
-    @property
-    def distributed_sampler_kwargs(self) -> dict[str, int]:
-        return {"num_replicas": self.world_size, "rank": self.global_rank}
 
     # -- setup
     def setup_environment(self) -> None:

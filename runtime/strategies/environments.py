@@ -122,6 +122,84 @@ class SLURMEnvironment(ClusterEnvironment):
         return int(os.environ.get("SLURM_NODEID", 0))
 
 
+class MPIEnvironment(ClusterEnvironment):
+    """Processes started by ``mpirun`` / ``mpiexec`` (Open MPI, MPICH, Intel MPI): ranks from the variables the
+    MPI launcher sets. The main address and port come from ``MASTER_ADDR`` / ``MASTER_PORT`` when set, otherwise
+    rank zero's host name and a free port are broadcast with ``mpi4py``."""
+
+    name = "mpi"
+    # (world size, global rank, local rank) variables of each MPI family
+    _VARIABLES = (
+        ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK"),
+        ("PMI_SIZE", "PMI_RANK", "MPI_LOCALRANKID"),
+        ("PMIX_SIZE", "PMIX_RANK", "PMIX_LOCAL_RANK"),
+    )
+
+    def __init__(self, num_devices: int = 1, num_nodes: int = 1) -> None:
+        super().__init__(num_devices, num_nodes)
+        self._address: str | None = None
+        self._port: int | None = None
+
+    @classmethod
+    def _family(cls) -> tuple[str, str, str] | None:
+        return next((names for names in cls._VARIABLES if names[0] in os.environ and names[1] in os.environ), None)
+
+    @staticmethod
+    def detect() -> bool:
+        names = MPIEnvironment._family()
+        return names is not None and int(os.environ[names[0]]) > 1
+
+    @property
+    def creates_processes_externally(self) -> bool:
+        return True
+
+    def _rendezvous(self) -> None:
+        if self._address is not None:
+            return
+        if "MASTER_ADDR" in os.environ and "MASTER_PORT" in os.environ:
+            self._address, self._port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+            return
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            raise RuntimeError(
+                "MPIEnvironment needs the main process's address: set MASTER_ADDR and MASTER_PORT for every process "
+                "(e.g. `mpirun -x MASTER_ADDR=host0 -x MASTER_PORT=29500 ...`), or `pip install mpi4py`."
+            ) from None
+        comm = MPI.COMM_WORLD
+        mine = (socket.gethostname(), find_free_port()) if comm.Get_rank() == 0 else None
+        self._address, self._port = comm.bcast(mine, root=0)
+
+    @property
+    def main_address(self) -> str:
+        self._rendezvous()
+        return self._address
+
+    @property
+    def main_port(self) -> int:
+        self._rendezvous()
+        return self._port
+
+    def world_size(self) -> int:
+        names = self._family()
+        return int(os.environ[names[0]]) if names else super().world_size()
+
+    def global_rank(self) -> int:
+        names = self._family()
+        return int(os.environ[names[1]]) if names else super().global_rank()
+
+    def local_rank(self) -> int:
+        names = self._family()
+        if names and names[2] in os.environ:
+            return int(os.environ[names[2]])
+        return self.global_rank() % max(self.num_devices, 1)
+
+    def node_rank(self) -> int:
+        if "OMPI_COMM_WORLD_NODE_RANK" in os.environ:
+            return int(os.environ["OMPI_COMM_WORLD_NODE_RANK"])
+        return self.global_rank() // max(self.num_devices, 1)
+
+
 def first_host(nodelist: str) -> str:
     """The first host of a SLURM node list such as ``gpu[07-09,12],cpu01`` (``gpu07``)."""
     m = re.match(r"([^,\[]+)(?:\[([^\]]+)\])?", nodelist.strip())
@@ -134,7 +212,7 @@ def first_host(nodelist: str) -> str:
 
 
 def select_environment(num_devices: int, num_nodes: int) -> ClusterEnvironment:
-    for cls in (TorchElasticEnvironment, SLURMEnvironment):
+    for cls in (TorchElasticEnvironment, SLURMEnvironment, MPIEnvironment):
         if cls.detect():
             return cls(num_devices, num_nodes)
     return ClusterEnvironment(num_devices, num_nodes)

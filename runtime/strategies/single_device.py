@@ -26,8 +26,21 @@ class Strategy:
         self.precision_given = precision_plugin is not None  # else each Trainer's precision= fills it in
         self.checkpoint_io = checkpoint_io or TorchCheckpointIO()
         self.trainer = None
+        self._lightning_module: torch.nn.Module | None = None
 
-    def connect(self, accelerator: Accelerator, device_ids: list[int], num_nodes: int, precision_plugin: Precision) -> None:
+    def connect(self, model: torch.nn.Module) -> None:
+        """Lightning's ``Strategy.connect(model)``: the LightningModule this strategy runs."""
+        self._lightning_module = model
+        if self.trainer is not None:
+            self.trainer._lightning_module = model
+            model.trainer = self.trainer
+
+    @property
+    def lightning_module(self) -> torch.nn.Module | None:
+        return self.trainer.lightning_module if self.trainer is not None else self._lightning_module
+
+    def connect_hardware(self, accelerator: Accelerator, device_ids: list[int], num_nodes: int,
+                         precision_plugin: Precision) -> None:
         """Fill in what a strategy built by the user left out (``Trainer(strategy=DDPStrategy(...))``)."""
         if self.accelerator is None:
             self.accelerator = accelerator

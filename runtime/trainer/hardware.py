@@ -33,7 +33,7 @@ def connect(accelerator: Any, strategy: Any, devices: Any, num_nodes: int, preci
             )
     else:
         strategy = select_strategy(strategy, device_ids, num_nodes)
-    strategy.connect(accelerator, device_ids, num_nodes, plugin)  # the hardware, precision and launcher
+    strategy.connect_hardware(accelerator, device_ids, num_nodes, plugin)  # the hardware, precision and launcher
     for given in as_list(plugins):
         if isinstance(given, CheckpointIO):
             strategy.checkpoint_io = given

@@ -66,3 +66,30 @@ def test_trainer_reads_ranks_from_slurm_and_checks_the_world_size(monkeypatch):
     assert not trainer.is_global_zero
     with pytest.raises(pl.utilities.MisconfigurationException, match="started 2"):
         pl.Trainer(accelerator="cpu", strategy="ddp", devices=2, num_nodes=2)
+
+
+def test_mpi_environment_reads_the_launcher_variables(monkeypatch):
+    from runtime.plugins.environments import MPIEnvironment
+    from runtime.strategies.environments import select_environment
+
+    for name in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert not MPIEnvironment.detect()
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "3")
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_RANK", "1")
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("SLURM_NTASKS", raising=False)
+    env = select_environment(2, 2)
+    assert isinstance(env, MPIEnvironment) and env.creates_processes_externally
+    assert (env.world_size(), env.global_rank(), env.local_rank(), env.node_rank()) == (4, 3, 1, 1)
+    monkeypatch.setenv("MASTER_ADDR", "host0")
+    monkeypatch.setenv("MASTER_PORT", "29511")
+    assert (env.main_address, env.main_port) == ("host0", 29511)
+    monkeypatch.delenv("MASTER_ADDR")
+    fresh = MPIEnvironment(2, 2)
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="MASTER_ADDR"):
+            fresh.main_address
