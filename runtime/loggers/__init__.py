@@ -8,6 +8,7 @@ import importlib
 _NAMES = {
     "Logger": "runtime.loggers.logger",
     "DummyLogger": "runtime.loggers.logger",
+    "LoggerCollection": "runtime.loggers.collection",
     "rank_zero_experiment": "runtime.loggers.logger",
     "CSVLogger": "runtime.loggers.csv_logs",
     "TensorBoardLogger": "runtime.loggers.tensorboard",

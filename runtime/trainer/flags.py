@@ -20,7 +20,7 @@ from runtime.utilities.suggest import invalid_choice, nearest
 
 # 1.0-era Trainer arguments that still run (with a deprecation warning)
 LEGACY_ARGS = ("automatic_optimization", "checkpoint_callback", "gpus", "resume_from_checkpoint",
-               "progress_bar_refresh_rate", "weights_summary")
+               "progress_bar_refresh_rate", "weights_summary", "amp_backend")
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,11 @@ def apply_legacy(args: dict[str, Any], legacy: dict[str, Any]) -> dict[str, Any]
     for name in legacy:
         rank_zero_deprecation(f"Trainer({name}=...) is the 1.0 spelling; it still runs but see the Lightning 2.x docs for its replacement.")
     args = dict(args)
+    if legacy.get("amp_backend", "native") != "native":
+        raise MisconfigurationException(
+            f"Trainer(amp_backend={legacy['amp_backend']!r}): only torch's native mixed precision exists in 2.x; "
+            "drop amp_backend and choose precision='16-mixed' or 'bf16-mixed'."
+        )
     if legacy.get("gpus"):
         args["accelerator"], args["devices"] = "gpu", legacy["gpus"]
     if "checkpoint_callback" in legacy:

@@ -29,6 +29,7 @@ _EPOCH_HOOKS = (
     "on_train_start", "on_train_epoch_start", "on_train_epoch_end", "training_epoch_end",
     "on_validation_start", "on_validation_epoch_start", "on_validation_epoch_end", "validation_epoch_end",
     "on_test_start", "on_test_epoch_start", "on_test_epoch_end", "test_epoch_end",
+    "on_epoch_start", "on_epoch_end",  # 1.x
 )
 LOG_RULES = {**{h: _BATCH for h in _TRAIN_BATCH_HOOKS}, **{h: _EVAL_BATCH for h in _EVAL_BATCH_HOOKS}, **{h: _EPOCH for h in _EPOCH_HOOKS}}
 

@@ -97,6 +97,7 @@ def run_train_epoch(trainer, run, loader) -> None:
     keep_outputs = hooks.module_overrides("training_epoch_end")
     epoch_outputs: list = []
 
+    hooks("on_epoch_start")  # the 1.x hook, before its 2.x successor (skipped unless someone defines it)
     hooks("on_train_epoch_start")
     validates = data.val_epoch_due(trainer) and data.val_enabled(trainer, run)  # decided once per epoch
     to_device = trainer.strategy.batch_to_device
@@ -159,6 +160,7 @@ def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None) 
     hooks.module("on_train_epoch_end")
     send_to_loggers(trainer, results.epoch_end(trainer), epoch_end=True)
     hooks.callbacks("on_train_epoch_end", monitoring=True)
+    hooks("on_epoch_end")  # 1.x
     if trainer.lightning_module.automatic_optimization:
         step_schedulers(trainer, "epoch", plateau=True)
     p.current_epoch += 1
@@ -394,6 +396,7 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
     with eval_grad_context(trainer):
         hooks.module(f"on_{prefix}_model_eval")
         hooks(f"on_{prefix}_start")
+        hooks("on_epoch_start")  # 1.x
         hooks(f"on_{prefix}_epoch_start")
         for dl_idx, (loader, limit) in enumerate(zip(loaders, limits)):
             run.dataloader_idx = dl_idx if multi else None
@@ -418,6 +421,7 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
         if keep_outputs:
             hooks.module(f"{prefix}_epoch_end", all_outputs[0] if not multi else all_outputs)
         hooks(f"on_{prefix}_epoch_end")
+        hooks("on_epoch_end")  # 1.x
         logged = results.epoch_end(trainer)
         if stage != RunningStage.SANITY_CHECKING:
             send_to_loggers(trainer, logged)

@@ -160,6 +160,11 @@ def warn_legacy_hooks(hooks, fn: TrainerFn) -> None:
     for legacy in names:
         if hooks.module_overrides(legacy):
             rank_zero_deprecation(f"`{legacy}` is the 1.0 data flow; it still runs. In 2.x keep outputs yourself in `on_*_epoch_end`.")
+    owners = [hooks.trainer.lightning_module, *hooks.trainer.callbacks]
+    for legacy, new in (("on_epoch_start", "on_train_epoch_start"), ("on_epoch_end", "on_train_epoch_end")):
+        if any(callable(getattr(owner, legacy, None)) for owner in owners):
+            rank_zero_deprecation(f"`{legacy}` is the 1.x spelling; it still runs at the start/end of every training, "
+                                  f"validation and test epoch. In 2.x use `{new}` (and its validation/test twins).")
 
 
 def check_fit(trainer, run) -> None:
