@@ -7,8 +7,10 @@ Not imported by ``import runtime``: jsonargparse is loaded only when the CLI is 
 # every callback and logger class is imported, so a config can name them by their short names
 # (``class_path: ModelCheckpoint``, ``--trainer.logger=CSVLogger``), as with ``import lightning.pytorch``
 import runtime.callbacks
+import runtime.loggers.comet
 import runtime.loggers.csv_logs
 import runtime.loggers.mlflow
+import runtime.loggers.neptune
 import runtime.loggers.tensorboard
 import runtime.loggers.wandb  # the trackers' modules import their clients only when a logger is made
 from runtime.cli.lightning_cli import ArgsType, LightningCLI, SaveConfigCallback, instantiate_class

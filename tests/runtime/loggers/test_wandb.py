@@ -129,14 +129,6 @@ def test_offline_with_log_model_is_refused():
         WandbLogger(offline=True, log_model=True)
 
 
-def test_without_wandb_the_error_names_the_extra(tmp_path):
-    code = ("import sys; sys.modules['wandb'] = None\n"
-            "from runtime.loggers import WandbLogger\n"
-            "try:\n    WandbLogger()\nexcept ModuleNotFoundError as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(pytest.importorskip("pathlib").Path(__file__).parents[3]))
-    assert 'pip install "kindling[wandb]"' in out.stdout, out.stderr
-
-
 def test_the_cli_names_it_by_its_short_name(tmp_path):
     from runtime.cli import LightningCLI
     from runtime.loggers import WandbLogger
