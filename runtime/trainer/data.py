@@ -4,6 +4,7 @@ runs (the schedule), and iteration.
 The functions that source loaders take the trainer (its module, datamodule and flags) and the ``Run``
 of the current call, which holds what they found.
 """
+import time
 from typing import Any, Iterator
 
 from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler
@@ -227,7 +228,9 @@ def train_loader(trainer, run) -> Any:
     if n == 0 and flags.limit_train_batches != 0:
         rank_zero_warn("The training dataloader has no batches; nothing is trained.")
     vci = flags.val_check_interval
-    if isinstance(vci, int) and not isinstance(vci, bool):
+    if flags.val_check_time is not None:
+        run.val_check_batch = float("inf")  # the clock decides (``val_due``)
+    elif isinstance(vci, int) and not isinstance(vci, bool):
         if n != float("inf") and vci > n and flags.check_val_every_n_epoch is not None:
             raise MisconfigurationException(
                 f"val_check_interval={vci} is more than the {int(n)} training batches of an epoch. "
@@ -308,6 +311,12 @@ def val_epoch_due(trainer) -> bool:
 
 def val_due(trainer, run, batch_idx: int, is_last: bool, stopping: bool) -> bool:
     """Whether validation runs after this batch, in an epoch that validates; ``stopping``: training ends now."""
+    interval = trainer.flags.val_check_time
+    if interval is not None:  # by the clock: only when the interval has passed (or training stops)
+        due = stopping or time.monotonic() - run.last_val_time >= interval
+        if trainer.world_size > 1:  # clocks differ across ranks: rank zero decides, or the ranks could hang
+            due = bool(trainer.strategy.broadcast(due, 0))
+        return due
     vcb = run.val_check_batch
     if vcb == float("inf"):
         return is_last

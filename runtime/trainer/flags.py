@@ -7,6 +7,7 @@ checked with a message naming it. The loops read ``trainer.flags``; nothing chan
 """
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -15,7 +16,7 @@ from runtime.callbacks.callback import Callback
 from runtime.trainer import data as data_utils
 from runtime.utilities.duration import parse_duration
 from runtime.utilities.exceptions import MisconfigurationException
-from runtime.utilities.rank_zero import rank_zero_deprecation
+from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_info
 from runtime.utilities.suggest import invalid_choice, nearest
 
 # 1.0-era Trainer arguments that still run (with a deprecation warning)
@@ -39,7 +40,7 @@ class Flags:
     max_steps: int
     min_steps: int | None
     max_time: float | None  # seconds
-    val_check_interval: int | float
+    val_check_interval: Any  # batches (int), a fraction of an epoch (float), or a duration as given
     check_val_every_n_epoch: int | None
     num_sanity_val_steps: int
     log_every_n_steps: int
@@ -60,6 +61,7 @@ class Flags:
     enable_model_summary: bool
     automatic_optimization: bool | None  # the 1.0 Trainer argument, when given
     resume_from_checkpoint: Any  # the 1.0 Trainer argument, when given
+    val_check_time: float | None = None  # seconds of training between validations (a duration val_check_interval)
 
 
 def apply_legacy(args: dict[str, Any], legacy: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +96,25 @@ def apply_legacy(args: dict[str, Any], legacy: dict[str, Any]) -> dict[str, Any]
     return args
 
 
+def _say_what_one_means(limits: dict[str, Any], overfit: Any, val_check_interval: Any) -> None:
+    """1 and 1.0 mean different things (one batch, all of them): say which was understood, as Lightning does."""
+    given = {**({} if overfit else limits), "overfit_batches": overfit, "val_check_interval": val_check_interval}
+    if overfit:
+        given.update({k: v for k, v in limits.items() if k not in ("limit_train_batches", "limit_val_batches")})
+    for name, value in given.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int) and value == 1:
+            what = {"limit_train_batches": "1 batch per epoch will be used.",
+                    "val_check_interval": "validation will run after every batch."}.get(name, "1 batch will be used.")
+            rank_zero_info(f"`Trainer({name}=1)` was configured so {what}")
+        elif isinstance(value, float) and value == 1.0:
+            what = {"limit_train_batches": "100% of the batches per epoch will be used",
+                    "val_check_interval": "validation will run at the end of the training epoch"}.get(
+                name, "100% of the batches will be used")
+            rank_zero_info(f"`Trainer({name}=1.0)` was configured so {what}.")
+
+
 def resolve_flags(a: dict[str, Any]) -> Flags:
     """Check the constructor's arguments ``a`` and fill in what they imply; see the module docstring."""
     logger, ckpt, bar, summary, sanity = (a["logger"], a["enable_checkpointing"], a["enable_progress_bar"],
@@ -123,7 +144,10 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         raise MisconfigurationException(invalid_choice("gradient_clip_algorithm", clip_algo, ("norm", "value")))
     if clip_val is not None and (isinstance(clip_val, bool) or not isinstance(clip_val, (int, float)) or clip_val < 0):
         raise MisconfigurationException(f"gradient_clip_val={clip_val!r} must be a non-negative number.")
-    if val_check_interval is not None:
+    val_check_time = None
+    if isinstance(val_check_interval, (str, timedelta, dict)):  # "00:00:15:00", timedelta(minutes=15), {"minutes": 15}
+        val_check_time = parse_duration(val_check_interval, "val_check_interval")
+    elif val_check_interval is not None:
         if isinstance(val_check_interval, bool) or not isinstance(val_check_interval, (int, float)) or val_check_interval <= 0:
             raise MisconfigurationException(f"val_check_interval={val_check_interval!r} must be a positive int (batches) or a float fraction in (0.0, 1.0].")
         if isinstance(val_check_interval, float) and val_check_interval > 1.0:
@@ -138,7 +162,10 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         n = 1 if fast_dev_run is True else int(fast_dev_run)
         limits = dict.fromkeys(limits, n)
         max_steps, max_epochs, sanity, val_check_interval, every_n = n, 1, 0, 1.0, 1
+        val_check_time = None  # a smoke run validates after its batches, whatever the clock says
         logger = False
+    else:
+        _say_what_one_means(limits, a["overfit_batches"], val_check_interval)
     if a["overfit_batches"]:
         limits["limit_train_batches"] = limits["limit_val_batches"] = a["overfit_batches"]
     if max_epochs is None:
@@ -157,6 +184,7 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         max_epochs=max_epochs, min_epochs=a["min_epochs"], max_steps=max_steps, min_steps=a["min_steps"],
         max_time=parse_duration(a["max_time"], "max_time"),
         val_check_interval=1.0 if val_check_interval is None else val_check_interval, check_val_every_n_epoch=every_n,
+        val_check_time=val_check_time,
         num_sanity_val_steps=sanity, log_every_n_steps=log_every, accumulate_grad_batches=a["accumulate_grad_batches"],
         gradient_clip_val=clip_val, gradient_clip_algorithm=clip_algo, deterministic=deterministic,
         benchmark=a["benchmark"], inference_mode=a["inference_mode"], use_distributed_sampler=a["use_distributed_sampler"],

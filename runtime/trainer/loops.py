@@ -67,6 +67,7 @@ def run_fit(trainer, run) -> None:
     if data.val_defined(trainer, run) and "val" not in run.loaders and data.val_epoch_due(trainer):
         data.val_loaders(trainer, run)  # loaded before on_train_start so the progress bar knows the totals
     hooks("on_train_start")
+    run.last_val_time = time.monotonic()  # a duration val_check_interval counts training time from here
     while not fit_done(trainer, run):
         if data.train_reload_due(trainer, run):
             train_loader = data.train_loader(trainer, run)
@@ -186,6 +187,7 @@ def validate_in_fit(trainer, run, steps: bool) -> None:
         trainer._hooks.module("on_validation_model_zero_grad")
     with isolate_rng():
         run_evaluation(trainer, run, RunningStage.VALIDATING, data.val_loaders(trainer, run), run.num_val_batches)
+    run.last_val_time = time.monotonic()  # a duration val_check_interval counts from here
     if steps and trainer.lightning_module.automatic_optimization and trainer.lr_scheduler_configs:
         step_schedulers(trainer, "step", plateau=True)
 

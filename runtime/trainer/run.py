@@ -31,6 +31,7 @@ class Run:
     is_last_batch: bool = False  # the training batch running is its epoch's last
     predictions: Any = None  # what predict returned (``trainer.predict_loop.predictions``)
     val_check_batch: float = float("inf")  # validate after every this many batches (inf: at the epoch's end)
+    last_val_time: float = 0.0  # when validation last ran (or training started): the clock of a duration interval
     val_enabled: bool | None = None  # some validation batch will run (cached until loaders reload)
     transfer_noop: bool | None = None  # moving a batch changes nothing (cached on first use)
 

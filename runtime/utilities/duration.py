@@ -21,7 +21,7 @@ def parse_duration(value: Any, what: str) -> float | None:
         m = re.fullmatch(r"(\d+):(\d{1,2}):(\d{1,2}):(\d{1,2})", value.strip())
         if not m:
             raise MisconfigurationException(
-                f'{what}={value!r} is not a duration: write "DD:HH:MM:SS", e.g. "00:12:00:00" for 12 hours.'
+                f'{what}={value!r} is not a duration: expected a string in the format DD:HH:MM:SS, e.g. "00:12:00:00" for 12 hours.'
             )
         d, h, mi, s = (int(g) for g in m.groups())
         return timedelta(days=d, hours=h, minutes=mi, seconds=s).total_seconds()
