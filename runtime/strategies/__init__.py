@@ -3,7 +3,7 @@ from runtime.strategies.ddp import DDPStrategy
 from runtime.strategies.parallel import ParallelStrategy
 from runtime.strategies.single_device import SingleDeviceStrategy, Strategy
 
-__all__ = ["DDPStrategy", "FSDPStrategy", "ParallelStrategy", "SingleDeviceStrategy", "Strategy"]
+__all__ = ["DDPStrategy", "DeepSpeedStrategy", "FSDPStrategy", "ParallelStrategy", "SingleDeviceStrategy", "Strategy"]
 
 
 def __getattr__(name: str):
@@ -11,4 +11,8 @@ def __getattr__(name: str):
         from runtime.strategies.fsdp import FSDPStrategy
 
         return FSDPStrategy
+    if name == "DeepSpeedStrategy":
+        from runtime.strategies.deepspeed import DeepSpeedStrategy
+
+        return DeepSpeedStrategy
     raise AttributeError(f"module 'runtime.strategies' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, IterableDataset, RandomSampler, Sequent
 
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
+from runtime.overrides.distributed import DistributedSamplerWrapper
 from runtime.trainer.call import is_overridden
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
@@ -148,28 +149,6 @@ def with_distributed_sampler(loader: Any, world_size: int, rank: int, training: 
     else:
         new = DistributedSamplerWrapper(sampler, num_replicas=world_size, rank=rank, shuffle=False, seed=seed)
     return _rebuild(loader, new)
-
-
-class DistributedSamplerWrapper:
-    """Splits the indices of any sampler across processes (padded so every rank gets as many)."""
-
-    def __init__(self, sampler: Any, num_replicas: int, rank: int, shuffle: bool = False, seed: int = 0) -> None:
-        self.sampler, self.num_replicas, self.rank = sampler, num_replicas, rank
-        self.epoch = 0
-
-    def __iter__(self):
-        indices = list(self.sampler)
-        per_rank = -(-len(indices) // self.num_replicas)
-        indices += indices[: per_rank * self.num_replicas - len(indices)]
-        return iter(indices[self.rank :: self.num_replicas])
-
-    def __len__(self) -> int:
-        return -(-len(self.sampler) // self.num_replicas)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-        if hasattr(self.sampler, "set_epoch"):
-            self.sampler.set_epoch(epoch)
 
 
 # ------------------------------------------------------------------------------------ sourcing

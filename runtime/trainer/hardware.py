@@ -49,6 +49,10 @@ def select_strategy(name: Any, device_ids: list[int], num_nodes: int) -> Strateg
     """The strategy a name stands for; ``Strategy.connect`` then gives it the Trainer's hardware."""
     from runtime.strategies.environments import select_environment
 
+    if isinstance(name, str) and name.startswith("deepspeed"):  # "deepspeed", "deepspeed_stage_2_offload", ...
+        from runtime.strategies.deepspeed import DeepSpeedStrategy
+
+        return DeepSpeedStrategy()  # says what to use instead
     if name not in STRATEGIES:
         raise MisconfigurationException(invalid_choice("strategy", name, STRATEGIES))
     environment = select_environment(len(device_ids), num_nodes)
