@@ -7,7 +7,13 @@ from runtime.utilities.seed import seed_everything
 
 __version__ = "0.1.0"
 
-__all__ = ["Callback", "LightningDataModule", "LightningModule", "Trainer", "seed_everything", "__version__"]
+__all__ = ["Callback", "LightningDataModule", "LightningModule", "Trainer", "cli_lightning_logo", "seed_everything",
+           "__version__"]
+
+
+def cli_lightning_logo() -> None:
+    """Print the runtime's name as a banner (what Lightning's example scripts call at start-up)."""
+    print(f"\n\033[0;35mkindling runtime {__version__}: Lightning's API on a small trainer\033[0m\n")
 
 
 def __getattr__(name: str):

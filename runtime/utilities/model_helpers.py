@@ -1,7 +1,18 @@
 """``is_overridden``: whether a user's class replaces a hook of its runtime base class."""
+from functools import partial
 from typing import Any
+from unittest.mock import Mock
 
-__all__ = ["is_overridden"]
+__all__ = ["get_torchvision_model", "is_overridden"]
+
+
+def get_torchvision_model(model_name: str, **kwargs: Any) -> Any:
+    """``torchvision.models.get_model(model_name, **kwargs)`` (needs ``pip install torchvision``)."""
+    try:
+        from torchvision import models
+    except ImportError:
+        raise ModuleNotFoundError(f"get_torchvision_model({model_name!r}) needs torchvision: `pip install torchvision`") from None
+    return models.get_model(model_name, **kwargs)
 
 
 def _runtime_base(instance: Any, method_name: str) -> type | None:
@@ -24,13 +35,17 @@ def is_overridden(method_name: str, instance: Any = None, parent: type | None = 
         parent = _runtime_base(instance, method_name)
         if parent is None:
             raise ValueError(f"Expected a parent: no runtime base class of {type(instance).__name__} defines {method_name!r}")
-    if not hasattr(instance, method_name):
+    attr = getattr(instance, method_name, None)
+    if attr is None:
         return False
-    if method_name in getattr(instance, "__dict__", {}):
-        return True  # patched on the instance (a mock, or an assignment)
-    own = getattr(type(instance), method_name, None)
+    attr = getattr(attr, "__wrapped__", attr)  # functools.wraps
+    if isinstance(attr, Mock):  # Mock(wraps=original) is not an override; a bare Mock overrides nothing either
+        attr = attr._mock_wraps
+        if attr is None:
+            return False
+    elif isinstance(attr, partial):
+        attr = attr.func
     base = getattr(parent, method_name, None)
     if base is None:
-        return False
-    own = getattr(own, "__wrapped__", own)
-    return getattr(own, "__code__", own) is not getattr(base, "__code__", base)
+        raise ValueError(f"{parent.__name__} does not define {method_name!r}: pass the class that does as `parent`")
+    return getattr(attr, "__code__", None) is not getattr(base, "__code__", None)
