@@ -63,3 +63,18 @@ def test_a_failed_run_is_marked_failed(tmp_path):
     logger.finalize("failed")
     run = MlflowClient(f"file:{tmp_path / 'mlruns'}").get_run(logger.run_id)
     assert run.info.status == "FAILED" and run.data.params == {"nested/depth": "2"}
+
+
+@pytest.mark.slow  # mlflow creates its tables on first use (~15 s)
+def test_a_sqlite_store(tmp_path):
+    pytest.importorskip("sqlalchemy")  # mlflow's database stores need it (the full `mlflow` brings it)
+    pytest.importorskip("alembic")
+    from runtime.loggers import MLFlowLogger
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    logger = MLFlowLogger(tracking_uri=uri, artifact_location=str(tmp_path / "artifacts"))
+    trainer = fit(tmp_path, logger)
+    assert logger.save_dir is None  # not a file store
+    client = MlflowClient(uri)
+    assert client.get_run(logger.run_id).data.params["lr"] == "0.05"
+    assert [m.step for m in client.get_metric_history(logger.run_id, "train_loss")] == list(range(trainer.global_step))

@@ -129,8 +129,10 @@ def test_offline_with_log_model_is_refused():
         WandbLogger(offline=True, log_model=True)
 
 
-def test_the_cli_names_it_by_its_short_name(tmp_path):
+def test_the_cli_names_it_by_its_short_name(tmp_path, monkeypatch):
     from runtime.cli import LightningCLI
+
+    monkeypatch.setattr("sys.argv", ["train.py"])
     from runtime.loggers import WandbLogger
 
     cli = LightningCLI(BoringModel, run=False, args=[
