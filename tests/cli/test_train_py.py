@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # a generated project's train.py run as real processes
+
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_PY = '''from runtime.cli import LightningCLI
 from toyproj.datamodule import ToyData

@@ -25,6 +25,7 @@ def _fit(path, *extra):
     return proc
 
 
+@pytest.mark.slow  # generates a project and trains it in a real process
 def test_classifier_on_a_csv_with_csv_logger_and_sgd(tmp_path):
     x = np.random.default_rng(0).normal(size=(200, 5))
     table = np.column_stack([x, (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0)])
@@ -45,6 +46,7 @@ def test_classifier_on_a_csv_with_csv_logger_and_sgd(tmp_path):
     assert answers["logger"] == "csv" and answers["data"] == str(tmp_path / "data.csv")
 
 
+@pytest.mark.slow  # generates a project and trains it in a real process
 def test_gan_on_an_npz_without_logger(tmp_path):
     np.savez(tmp_path / "samples.npz", x=np.random.default_rng(0).normal(size=(300, 3)))
     path = tmp_path / "my-gan"
@@ -55,6 +57,7 @@ def test_gan_on_an_npz_without_logger(tmp_path):
     _fit(path)
 
 
+@pytest.mark.slow  # generates a project and trains it in a real process
 def test_autoencoder_on_a_pt_file(tmp_path):
     torch.save({"x": torch.randn(100, 6)}, tmp_path / "x.pt")
     path = tmp_path / "ae"
@@ -64,6 +67,7 @@ def test_autoencoder_on_a_pt_file(tmp_path):
     _fit(path)
 
 
+@pytest.mark.slow  # generates a project and trains it in a real process
 def test_language_model_on_a_text_file(tmp_path):
     (tmp_path / "poem.txt").write_text("the quick brown fox jumps over the lazy dog. " * 60)
     path = tmp_path / "poem-lm"

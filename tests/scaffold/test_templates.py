@@ -6,6 +6,8 @@ import pytest
 from scaffold.generate import new_project
 from tests.scaffold.helpers import SHORT_FIT, TEMPLATES, run
 
+pytestmark = pytest.mark.slow  # every template generated, formatted, trained and tested in real processes
+
 NAMES = {"autoencoder": "ae-project", "classifier": "mnist-classifier", "gan": "gan-project",
          "language-model": "char-lm", "minimal": "my-project"}
 

@@ -15,6 +15,8 @@ import yaml
 from scaffold.refactor import refactor_script
 from tests.scaffold_refactor.helpers import FIT, LAYOUT, SCRIPTS, python_files, run
 
+pytestmark = pytest.mark.slow  # each pattern refactored, trained and verified against the script
+
 # script -> (optimization mode, what REFACTOR.md / the config must show)
 PATTERNS = {
     "p1_functions": ("automatic", ["training_step", "validation_step", "configure_optimizers", "scheduler.step()"]),

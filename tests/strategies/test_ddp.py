@@ -16,6 +16,8 @@ from torch.utils.data import DataLoader, TensorDataset
 import runtime as pl
 from runtime.utilities.exceptions import MisconfigurationException
 
+pytestmark = pytest.mark.slow  # several real processes per test
+
 SCRIPT = Path(__file__).with_name("ddp_script.py")
 REPO = str(Path(__file__).resolve().parents[2])
 
