@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from runtime.checkpoint.io import CorruptCheckpointError, UnsafeCheckpointError, atomic_save, load_checkpoint_file, remove_path
+from runtime.checkpoint.files import CorruptCheckpointError, UnsafeCheckpointError, atomic_save, load_file, remove_path
 
 META = "meta.pt"
 _TENSORS = ("state_dict", "optimizer_states")
@@ -257,7 +257,7 @@ def _load_meta(path: str, weights_only: bool | None = True, map_location: Any = 
             f"Checkpoint {path} is a sharded checkpoint folder without its {META}: it was not written completely "
             "or was changed afterwards. Use another checkpoint."
         )
-    return load_checkpoint_file(meta, map_location=map_location, weights_only=weights_only)
+    return load_file(meta, map_location=map_location, weights_only=weights_only)
 
 
 def _replace(partial: str, path: str) -> None:

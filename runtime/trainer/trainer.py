@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields, replace
+from operator import attrgetter
 from datetime import timedelta
 from typing import Any, Generator, Iterable
 
@@ -164,26 +165,6 @@ class Trainer:
         return self.default_root_dir
 
     @property
-    def is_global_zero(self) -> bool:
-        return self.strategy.is_global_zero
-
-    @property
-    def global_rank(self) -> int:
-        return self.strategy.global_rank
-
-    @property
-    def local_rank(self) -> int:
-        return self.strategy.local_rank
-
-    @property
-    def node_rank(self) -> int:
-        return self.strategy.node_rank
-
-    @property
-    def world_size(self) -> int:
-        return self.strategy.world_size
-
-    @property
     def training(self) -> bool:
         return self.state.stage == RunningStage.TRAINING
 
@@ -333,22 +314,6 @@ class Trainer:
         from runtime.loops import _PredictionLoop
 
         return _PredictionLoop(self)
-
-    @property
-    def num_training_batches(self) -> float:
-        return self._run.num_training_batches
-
-    @property
-    def num_val_batches(self) -> list:
-        return self._run.num_val_batches
-
-    @property
-    def num_test_batches(self) -> list:
-        return self._run.num_test_batches
-
-    @property
-    def num_predict_batches(self) -> list:
-        return self._run.num_predict_batches
 
     # ================================================================== entry points
     def fit(self, model: LightningModule, train_dataloaders: Any = None, val_dataloaders: Any = None,
@@ -522,3 +487,8 @@ def _flag_property(name: str) -> property:
 for _field in fields(Flags):
     if _field.name not in ("default_root_dir", "logger", "automatic_optimization", "resume_from_checkpoint") and not hasattr(Trainer, _field.name):
         setattr(Trainer, _field.name, _flag_property(_field.name))
+# read-only views: the process facts are the strategy's, the batch counts the current (or last) run's
+for _name in ("is_global_zero", "global_rank", "local_rank", "node_rank", "world_size"):
+    setattr(Trainer, _name, property(attrgetter(f"strategy.{_name}"), doc=f"``trainer.strategy.{_name}``"))
+for _name in ("num_training_batches", "num_val_batches", "num_test_batches", "num_predict_batches"):
+    setattr(Trainer, _name, property(attrgetter(f"_run.{_name}"), doc="Batches per dataloader of the current or last run."))
