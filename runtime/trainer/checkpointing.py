@@ -123,12 +123,14 @@ def restore(trainer, run, ckpt_path: str) -> dict[str, Any]:
             "cannot resume from it: the optimizer, scheduler and loop state are not in it. To train on from these "
             "weights, load them into the model (`Model.load_from_checkpoint(path)`) and call fit without ckpt_path."
         )
-    check_optimizer_states(ckpt_path, checkpoint["optimizer_states"], trainer.optimizers)  # before anything is loaded
     for cb in trainer.callbacks:
         state = checkpoint.get("callbacks", {}).get(cb.state_key)
         if state:
             cb.load_state_dict(state)
     trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
+    # after the callbacks (a finetuning callback puts back the parameter groups it had added), before any
+    # optimizer state is loaded
+    check_optimizer_states(ckpt_path, checkpoint["optimizer_states"], trainer.optimizers)
     for opt, state in zip(trainer.optimizers, checkpoint["optimizer_states"]):
         trainer.strategy.load_optimizer_state_dict(opt, state)
     for cfg, state in zip(trainer.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
