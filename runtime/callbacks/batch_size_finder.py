@@ -15,6 +15,7 @@ from typing import Any
 from runtime.callbacks.callback import Callback
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.memory import garbage_collection_cuda, is_oom_error
+from runtime.utilities.rank_zero import rank_zero_warn
 from runtime.utilities.seed import isolate_rng
 from runtime.utilities.suggest import invalid_choice
 
@@ -87,6 +88,9 @@ def scale_batch_size(
             " `.test()` or `.predict()`. Please disable the feature or incorporate the dataloader into your"
             " LightningModule or LightningDataModule."
         )
+    if trainer.fast_dev_run:
+        rank_zero_warn("Skipping batch size scaler since `fast_dev_run` is enabled.")
+        return None
     datamodule = datamodule if datamodule is not None else trainer.datamodule
     holders = _holders(model, datamodule, batch_arg_name)
     if not holders:
@@ -95,9 +99,6 @@ def scale_batch_size(
             f" Give the module or the datamodule a `{batch_arg_name}` attribute its dataloader reads, or pass"
             " `batch_arg_name=` the name it has."
         )
-    if getattr(trainer, "fast_dev_run", False):
-        log.warning("Skipping batch size scaler since `fast_dev_run` is enabled.")
-        return None
 
     initial_weights = copy.deepcopy(model.state_dict())
     attached = model._trainer

@@ -14,6 +14,7 @@ import torch
 
 from runtime.callbacks.callback import Callback
 from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.rank_zero import rank_zero_warn
 from runtime.utilities.seed import isolate_rng
 from runtime.utilities.suggest import invalid_choice
 
@@ -172,7 +173,7 @@ def lr_find(
     early_stop_threshold: float | None = 4.0,
     update_attr: bool = True,
     attr_name: str = "",
-) -> LRFinder:
+) -> LRFinder | None:
     """Run the range test for ``model`` with ``trainer``'s device, precision, accumulation and clipping.
 
     The module's weights (and random state) are the same afterwards; with ``update_attr`` its ``lr`` or
@@ -190,6 +191,9 @@ def lr_find(
         raise MisconfigurationException(f"lr_find needs 0 < min_lr < max_lr, got min_lr={min_lr}, max_lr={max_lr}.")
     if not isinstance(num_training, int) or num_training < 2:
         raise MisconfigurationException(f"lr_find(num_training={num_training!r}) must be an integer >= 2.")
+    if trainer.fast_dev_run:
+        rank_zero_warn("Skipping learning rate finder since `fast_dev_run` is enabled.")
+        return None
     holder = _lr_holder(model, datamodule, attr_name) if update_attr else None  # fail before training, not after
 
     finder = LRFinder(mode, min_lr, max_lr, num_training)
@@ -271,6 +275,8 @@ class LearningRateFinder(Callback):
             min_lr=self._min_lr, max_lr=self._max_lr, num_training=self._num_training_steps, mode=self._mode,
             early_stop_threshold=self._early_stop_threshold, update_attr=self._update_attr, attr_name=self._attr_name,
         )
+        if self.optimal_lr is None:  # skipped (fast_dev_run)
+            return
         lr = self.optimal_lr.suggestion() if self._update_attr else None
         if lr is None:
             return

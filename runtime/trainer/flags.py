@@ -55,7 +55,7 @@ class Flags:
     sync_batchnorm: bool
     reload_dataloaders_every_n_epochs: int
     default_root_dir: str | None
-    logger: Any  # False (none), True / None (the default logger), or the logger objects given
+    logger: Any  # False (none), True / None (the default logger), "dummy" (fast_dev_run), or the logger objects given
     enable_checkpointing: bool | None
     enable_progress_bar: bool
     enable_model_summary: bool
@@ -163,7 +163,8 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         limits = dict.fromkeys(limits, n)
         max_steps, max_epochs, sanity, val_check_interval, every_n = n, 1, 0, 1.0, 1
         val_check_time = None  # a smoke run validates after its batches, whatever the clock says
-        logger = False
+        # a logger that records nothing, so `self.logger.experiment...` in user code still runs (as Lightning)
+        logger = "dummy" if logger is not False else False
     else:
         _say_what_one_means(limits, a["overfit_batches"], val_check_interval)
     if a["overfit_batches"]:

@@ -89,6 +89,10 @@ def make_loggers(logger: Any, root_dir: str) -> list:
     """The loggers a ``logger`` flag stands for (``flags.logger``: fast_dev_run and barebones already turned it off)."""
     if logger is False:
         return []
+    if logger == "dummy":  # fast_dev_run: nothing is written
+        from runtime.loggers.logger import DummyLogger
+
+        return [DummyLogger()]
     if logger is True or logger is None:
         from runtime.loggers import CSVLogger, TensorBoardLogger
 

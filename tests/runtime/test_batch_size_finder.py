@@ -87,3 +87,11 @@ def test_datamodule_attribute(tmp_path):
     dm = DM()
     assert Tuner(make_trainer(tmp_path)).scale_batch_size(BoringModel(), datamodule=dm, steps_per_trial=1) == 64
     assert dm.batch_size == 64
+
+
+def test_tuners_skip_under_fast_dev_run(tmp_path):
+    trainer = make_trainer(tmp_path, fast_dev_run=True)
+    with pytest.warns(UserWarning, match="Skipping batch size scaler since `fast_dev_run` is enabled."):
+        assert Tuner(trainer).scale_batch_size(SizedModel()) is None
+    with pytest.warns(UserWarning, match="Skipping learning rate finder since `fast_dev_run` is enabled."):
+        assert Tuner(trainer).lr_find(SizedModel()) is None

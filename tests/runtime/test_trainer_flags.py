@@ -582,3 +582,32 @@ def test_state_in_eval_entry_points(tmp_path, fn, stage):
 def test_min_max_properties(tmp_path):
     trainer = make_trainer(tmp_path, min_epochs=2, max_epochs=4, min_steps=3, max_steps=10)
     assert (trainer.min_epochs, trainer.max_epochs, trainer.min_steps, trainer.max_steps) == (2, 4, 3, 10)
+
+
+def test_fast_dev_run_swaps_the_logger_for_one_that_records_nothing(tmp_path):
+    from runtime.loggers.logger import DummyLogger
+
+    class UsesExperiment(BoringModel):
+        def training_step(self, batch, batch_idx):
+            self.logger.experiment.add_histogram("w", self.layer.weight)  # user code that assumes a logger
+            return super().training_step(batch, batch_idx)
+
+    trainer = pl.Trainer(default_root_dir=tmp_path, fast_dev_run=2, enable_progress_bar=False)
+    assert isinstance(trainer.logger, DummyLogger)
+    trainer.fit(UsesExperiment())
+    assert not (tmp_path / "lightning_logs").exists()
+    assert pl.Trainer(default_root_dir=tmp_path, fast_dev_run=True, logger=False).logger is None
+
+
+def test_progress_bar_val_total_is_zero_in_epochs_without_validation(tmp_path):
+    totals = []
+
+    class Model(BoringModel):
+        def on_train_epoch_end(self):
+            totals.append(self.trainer.progress_bar_callback.total_val_batches)
+
+    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=4, limit_train_batches=1, limit_val_batches=2,
+                         check_val_every_n_epoch=2, num_sanity_val_steps=0, logger=False, enable_checkpointing=False,
+                         enable_model_summary=False)
+    trainer.fit(Model())
+    assert totals == [0, 2, 0, 2]

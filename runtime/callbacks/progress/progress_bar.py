@@ -80,7 +80,11 @@ class ProgressBar(Callback):
 
     @property
     def total_val_batches(self) -> int | float:
-        """Validation batches over all validation dataloaders."""
+        """Validation batches over all validation dataloaders (0 in a training epoch that does not validate)."""
+        trainer = self.trainer
+        every = trainer.check_val_every_n_epoch
+        if trainer.training and every is not None and (trainer.current_epoch + 1) % every != 0:
+            return 0
         return sum(self._eval_totals("val"))
 
     def has_dataloader_changed(self, dataloader_idx: int) -> bool:
