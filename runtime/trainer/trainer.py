@@ -23,12 +23,14 @@ from runtime.checkpoint.plugins import CheckpointIO
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
 from runtime.loggers.logger import Logger
+from runtime.loops import _EvaluationLoop, _FitLoop, _PredictionLoop
 from runtime.profilers import Profiler
 from runtime.strategies import Strategy
 from runtime.trainer import checkpointing, hardware, loops, preemption, setup, summary
 from runtime.trainer import data as data_utils
 from runtime.trainer.call import HookDispatcher
 from runtime.trainer.flags import Flags, apply_legacy, as_list, resolve_flags, set_torch_flags
+from runtime.trainer.legacy import LegacyTrainerAPI
 from runtime.trainer.logging import log_value, print_results
 from runtime.trainer.progress import Progress
 from runtime.trainer.run import Run
@@ -37,7 +39,7 @@ from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 
 
-class Trainer:
+class Trainer(LegacyTrainerAPI):
     """Runs a LightningModule: ``Trainer(max_epochs=3).fit(model, datamodule=dm)``.
 
     Every flag is also an attribute (``trainer.max_epochs``), read from ``trainer.flags``; assigning one
@@ -237,54 +239,6 @@ class Trainer:
         loaders = self._run.loaders.get(kind)
         return (loaders[0] if len(loaders) == 1 else loaders) if loaders else None
 
-    # ------------------------------------------------------------------ 1.x spellings (they still run)
-    @classmethod
-    def add_argparse_args(cls, parent_parser, **kwargs: Any):
-        """1.x: ``--max_epochs``-style options for every Trainer argument (see ``trainer/argparse_compat.py``)."""
-        from runtime.trainer.argparse_compat import add_argparse_args
-
-        return add_argparse_args(cls, parent_parser, **kwargs)
-
-    @classmethod
-    def from_argparse_args(cls, args, **kwargs: Any) -> "Trainer":
-        """1.x: a Trainer from parsed arguments (names it does not take are left out), ``kwargs`` winning."""
-        from runtime.trainer.argparse_compat import from_argparse_args
-
-        return from_argparse_args(cls, args, **kwargs)
-
-    @classmethod
-    def parse_argparser(cls, arg_parser):
-        from runtime.trainer.argparse_compat import parse_argparser
-
-        return parse_argparser(cls, arg_parser)
-
-    @property
-    def lr_schedulers(self) -> list[dict[str, Any]]:
-        """1.x: the schedulers as dicts (``scheduler``, ``interval``, ``frequency``, ...); 2.x: ``lr_scheduler_configs``."""
-        return [dict(vars(cfg)) for cfg in self.lr_scheduler_configs]
-
-    @property
-    def training_type_plugin(self):
-        """1.x name of ``trainer.strategy``."""
-        return self.strategy
-
-    def reset_train_dataloader(self, model: LightningModule | None = None) -> None:
-        """1.x: build the training dataloader again now (2.x: ``trainer.fit_loop.setup_data()``)."""
-        self._run.loaders.pop("train", None)
-        self.fit_loop.setup_data()
-
-    def reset_val_dataloader(self, model: LightningModule | None = None) -> None:
-        """1.x: build the validation dataloaders again now (2.x: ``trainer.validate_loop.setup_data()``)."""
-        self._run.loaders.pop("val", None)
-        self.fit_loop.epoch_loop.val_loop.setup_data()
-
-    @property
-    def received_sigterm(self) -> bool:
-        """Whether a SIGTERM arrived during the current run (the run then stops at the next batch)."""
-        import signal
-
-        return self._run.received_signal == signal.SIGTERM
-
     @property
     def is_last_batch(self) -> bool:
         """Whether the training batch running is the last of its epoch."""
@@ -293,26 +247,18 @@ class Trainer:
     # Lightning's loop objects, as views of this trainer's progress record (runtime.loops)
     @property
     def fit_loop(self):
-        from runtime.loops import _FitLoop
-
         return _FitLoop(self)
 
     @property
     def validate_loop(self):
-        from runtime.loops import _EvaluationLoop
-
         return _EvaluationLoop(self, "val")
 
     @property
     def test_loop(self):
-        from runtime.loops import _EvaluationLoop
-
         return _EvaluationLoop(self, "test")
 
     @property
     def predict_loop(self):
-        from runtime.loops import _PredictionLoop
-
         return _PredictionLoop(self)
 
     # ================================================================== entry points
