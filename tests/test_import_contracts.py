@@ -16,3 +16,17 @@ def test_import_linter_contracts_are_kept():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "0 broken" in proc.stdout
+
+
+def test_every_runtime_package_has_a_layer():
+    """A new package under runtime/ must be placed in the layers contract, or its imports go unchecked."""
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        contracts = tomllib.load(f)["tool"]["importlinter"]["contracts"]
+    layers = next(c["layers"] for c in contracts if c["type"] == "layers")
+    placed = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    here = os.path.join(ROOT, "runtime")
+    found = {f"runtime.{name.removesuffix('.py')}" for name in os.listdir(here)
+             if not name.startswith(("_", ".")) and (name.endswith(".py") or os.path.isdir(os.path.join(here, name)))}
+    assert found - placed == set(), f"runtime packages missing from [tool.importlinter] layers: {sorted(found - placed)}"
