@@ -71,7 +71,7 @@ class EarlyStopping(Callback):
         if mode not in self.mode_dict:
             guess = nearest(mode, self.mode_dict) if isinstance(mode, str) else None
             hint = f" Did you mean {guess!r}?" if guess else ""
-            raise MisconfigurationException(f"EarlyStopping(mode={mode!r}): `mode` can be 'min' or 'max'.{hint}")
+            raise MisconfigurationException(f"EarlyStopping(mode={mode!r}): `mode` can be 'min' or 'max', got {mode}.{hint}")
         if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
             raise MisconfigurationException(f"EarlyStopping(patience={patience!r}) must be a non-negative integer.")
         self.monitor = monitor

@@ -109,7 +109,7 @@ class ModelCheckpoint(Checkpoint):
         if mode not in modes:
             guess = nearest(mode, modes)
             hint = f" Did you mean {guess!r}?" if guess else ""
-            raise MisconfigurationException(f"ModelCheckpoint(mode={mode!r}): `mode` can be 'min' or 'max'.{hint}")
+            raise MisconfigurationException(f"ModelCheckpoint(mode={mode!r}): `mode` can be 'min' or 'max', but got {mode}.{hint}")
         self.mode = mode
         self.kth_value = modes[mode]
 
@@ -132,7 +132,7 @@ class ModelCheckpoint(Checkpoint):
 
     def _validate_init_configuration(self) -> None:
         if not isinstance(self.save_top_k, int) or self.save_top_k < -1:
-            raise MisconfigurationException(f"Invalid value for save_top_k={self.save_top_k!r}. Must be an int >= -1 (-1 keeps every checkpoint, 0 none).")
+            raise MisconfigurationException(f"Invalid value for save_top_k={self.save_top_k!r}. Must be >= -1 (-1 keeps every checkpoint, 0 none).")
         if self._every_n_train_steps < 0:
             raise MisconfigurationException(f"Invalid value for every_n_train_steps={self._every_n_train_steps}. Must be >= 0")
         if self._every_n_epochs < 0:

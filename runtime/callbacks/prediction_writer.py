@@ -5,7 +5,7 @@ from torch.utils.data import SequentialSampler
 
 from runtime.callbacks.callback import Callback
 from runtime.utilities.exceptions import MisconfigurationException
-from runtime.utilities.suggest import invalid_choice
+from runtime.utilities.suggest import nearest
 
 _INTERVALS = ("batch", "epoch", "batch_and_epoch")
 
@@ -33,7 +33,11 @@ class BasePredictionWriter(Callback):
     def __init__(self, write_interval: str = "batch") -> None:
         write_interval = getattr(write_interval, "value", write_interval)
         if write_interval not in _INTERVALS:
-            raise MisconfigurationException(invalid_choice("BasePredictionWriter(write_interval)", write_interval, _INTERVALS))
+            guess = nearest(write_interval, _INTERVALS) if isinstance(write_interval, str) else None
+            raise MisconfigurationException(
+                f"BasePredictionWriter: `write_interval` should be one of {list(_INTERVALS)}, got {write_interval!r}."
+                + (f" Did you mean {guess!r}?" if guess else "")
+            )
         self.interval = write_interval
         self._predictions: list[list[Any]] = []
         self._batch_indices: list[list[Any]] = []

@@ -206,6 +206,10 @@ class Trainer(LegacyTrainerAPI):
         return next((cb for cb in self.callbacks if isinstance(cb, ProgressBar)), None)
 
     @property
+    def early_stopping_callbacks(self) -> list:
+        return [cb for cb in self.callbacks if isinstance(cb, EarlyStopping)]
+
+    @property
     def early_stopping_callback(self):
         return next((cb for cb in self.callbacks if isinstance(cb, EarlyStopping)), None)
 
