@@ -31,6 +31,9 @@ _NAME_HINTS = {
 }
 DEFAULT_KIND = "minimal"
 
+# Folder names are limited to 255 bytes on common file systems; a readable name is far shorter.
+MAX_NAME_LENGTH = 100
+
 # Packages a project must not shadow: it runs from its own folder, which comes first on sys.path.
 _RESERVED_PACKAGES = {"runtime", "scaffold", "templates", "torch", "numpy", "tests", "test", "configs", "lightning"}
 
@@ -74,6 +77,11 @@ def check_name(name: str) -> str:
     """
     if not name or not name.strip():
         raise BadNameError("the project name is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise BadNameError(
+            f"the project name is {len(name)} characters long; use at most {MAX_NAME_LENGTH} (it becomes a folder "
+            f"and a Python package name), for example {name[:20].rstrip('-_')!r}"
+        )
     if "/" in name or "\\" in name or ".." in name or name in (".", "~") or name.startswith("~"):
         raise BadNameError(
             f"project name {name!r} contains a path separator or '..'; give a plain name such as "
@@ -193,12 +201,18 @@ def _data(spec: TemplateSpec, key: str, value: str, base_dir: Path | None) -> st
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
     path = path.resolve()
-    allowed = ", ".join(spec.data_extensions) or "none"
     if not spec.data_extensions:
         raise BadAnswerError(f"the {spec.name} template makes its own data; data must be 'synthetic', got {value!r}")
+    folders = "folder" in spec.data_extensions
+    suffixes = [e for e in spec.data_extensions if e != "folder"]
+    allowed = " or ".join(([", ".join(suffixes) + " files"] if suffixes else []) + (["a folder of images"] if folders else []))
+    if path.is_dir():
+        if not folders:
+            raise BadAnswerError(f"data {str(path)!r} is a folder; the {spec.name} template reads {allowed}")
+        return str(path)
     if not path.is_file():
-        raise BadAnswerError(f"data file {str(path)!r} does not exist; give an existing {allowed} file or 'synthetic'")
-    if path.suffix.lower() not in spec.data_extensions:
+        raise BadAnswerError(f"data {str(path)!r} does not exist; give an existing {allowed}, or 'synthetic'")
+    if path.suffix.lower() not in suffixes:
         raise BadAnswerError(f"data file {str(path)!r} has an unsupported type; the {spec.name} template reads {allowed}")
     return str(path)
 

@@ -98,7 +98,7 @@ def render(plan: Plan, into: Path) -> Path:
                                   accept_hooks=False))
     except Exception as err:  # cookiecutter raises several unrelated types for a broken template
         raise RenderError(f"the {plan.spec.name} template failed to render: {type(err).__name__}: {err}") from err
-    _check_markers(out)
+    _check_markers(out, [str(v) for v in plan.answers.values()])
     _format_with_black(out)
     record = {
         "name": plan.name,
@@ -158,9 +158,15 @@ def _text_files(root: Path):
             yield path
 
 
-def _check_markers(root: Path) -> None:
+def _check_markers(root: Path, answers: list[str] = ()) -> None:
+    """A RenderError for template syntax left in the output; the user's own answers (a data path with
+    ``{{`` in it) are not template syntax, so they are taken out of the text before looking."""
+    quoted = [a for a in answers if any(m in a for m in _MARKERS)]
+    quoted += [json.dumps(a)[1:-1] for a in quoted]
     for path in _text_files(root):
         text = path.read_text(encoding="utf-8")
+        for answer in quoted:
+            text = text.replace(answer, "")
         for marker in _MARKERS:
             if marker in text:
                 line = text[: text.index(marker)].count("\n") + 1

@@ -47,14 +47,16 @@ def test_classifier_on_a_csv_with_csv_logger_and_sgd(tmp_path):
 
 
 @pytest.mark.slow  # generates a project and trains it in a real process
-def test_gan_on_an_npz_without_logger(tmp_path):
-    np.savez(tmp_path / "samples.npz", x=np.random.default_rng(0).normal(size=(300, 3)))
+def test_gan_on_an_npz_of_grey_images_without_logger(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, size=(300, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "digits.npz", x=images)
     path = tmp_path / "my-gan"
-    assert cli(["new", "my-gan", "--no-input", "-o", str(tmp_path), "--set", f"data={tmp_path / 'samples.npz'}",
+    assert cli(["new", "my-gan", "--no-input", "-o", str(tmp_path), "--set", f"data={tmp_path / 'digits.npz'}",
                 "--set", "logger=none", "--set", "optimizer=adamw"]) == 0
     config = yaml.safe_load((path / "configs" / "default.yaml").read_text())
-    assert config["model"]["num_features"] == 3 and config["trainer"]["logger"] is False
+    assert config["model"]["channels"] == config["data"]["channels"] == 1 and config["trainer"]["logger"] is False
     _fit(path)
+    assert list(path.rglob("samples/epoch=000.png"))  # without a logger the grids go under the root folder
 
 
 @pytest.mark.slow  # generates a project and trains it in a real process

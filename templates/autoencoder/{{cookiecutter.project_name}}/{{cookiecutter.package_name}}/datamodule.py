@@ -1,4 +1,4 @@
-"""The data: samples near a low-dimensional surface made here (no downloads), or your own file when ``data_path`` is set."""
+"""The data: coloured shapes drawn here (no downloads), or your own images or table when ``data_path`` is set."""
 from pathlib import Path
 
 import numpy as np
@@ -7,61 +7,56 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import runtime as pl
 
-
-def make_surface(num_samples: int, num_features: int = 32, intrinsic_dim: int = 4, noise: float = 0.05, seed: int = 0):
-    """Samples near a curved ``intrinsic_dim``-dimensional surface in ``num_features`` dimensions, standardised."""
-    g = torch.Generator().manual_seed(seed)
-    lift = torch.randn(intrinsic_dim, 2 * num_features, generator=g)
-    mix = torch.randn(2 * num_features, num_features, generator=g) / (2 * num_features) ** 0.5
-    z = torch.randn(num_samples, intrinsic_dim, generator=g)
-    x = torch.tanh(z @ lift / intrinsic_dim**0.5) @ mix
-    x = x + noise * x.std() * torch.randn(num_samples, num_features, generator=g)
-    return (x - x.mean(dim=0)) / x.std(dim=0)
+from {{ cookiecutter.package_name }}.images import DataError, read_image_folder
+from {{ cookiecutter.package_name }}.shapes import make_shapes
 
 
 def load_file(path: str) -> torch.Tensor:
-    """Samples from a .csv (one per row; a header row is skipped), .npz (array ``x`` or the first) or .pt (``x``)."""
+    """Feature vectors from a .csv (one per row; a header row is skipped), .npz (array ``x`` or the first) or .pt (``x``)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        try:
-            x = np.loadtxt(path, delimiter=",", ndmin=2)
-        except ValueError:
-            x = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
-    elif suffix == ".npz":
-        arrays = np.load(path)
-        x = arrays["x"] if "x" in arrays.files else arrays[arrays.files[0]]
-    elif suffix == ".pt":
-        obj = torch.load(path, weights_only=True)
-        x = obj["x"] if isinstance(obj, dict) else obj[0] if isinstance(obj, (list, tuple)) else obj
-    else:
-        raise ValueError(f"{path}: expected a .csv, .npz or .pt file")
-    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    if suffix not in (".csv", ".npz", ".pt"):
+        raise DataError(f"{path}: expected a folder of .png/.jpg images, or a .csv / .npz / .pt file of feature vectors")
+    try:
+        if suffix == ".csv":
+            try:
+                x = np.loadtxt(path, delimiter=",", ndmin=2)
+            except ValueError:
+                x = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+        elif suffix == ".npz":
+            arrays = np.load(path)
+            x = arrays["x"] if "x" in arrays.files else arrays[arrays.files[0]]
+        else:
+            obj = torch.load(path, weights_only=True)  # tensors only: nothing in the file runs
+            x = obj["x"] if isinstance(obj, dict) else obj[0] if isinstance(obj, (list, tuple)) else obj
+        x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    except Exception as err:  # numpy and torch raise many kinds of errors for a broken file
+        raise DataError(f"{path}: cannot read it as a {suffix} file of numbers ({type(err).__name__}: {err})") from None
     return x.reshape(len(x), -1)
 
 
 class AutoencoderDataModule(pl.LightningDataModule):
-    """Real samples, split into train and validation.
+    """Real samples, split into train and validation: images (N, C, H, W) in [-1, 1], or feature vectors.
 
     Args:
-        data_path: a .csv, .npz or .pt file; None makes synthetic samples.
-        num_samples: synthetic samples in all (ignored with data_path).
-        num_features: synthetic sample width.
-        intrinsic_dim: dimension of the synthetic surface (the code needs at least this width).
+        data_path: a folder of .png/.jpg images, or a .csv / .npz / .pt file of feature vectors; None draws shapes.
+        image_size: images are resized to image_size x image_size (a multiple of 8).
+        channels: 3 for colour, 1 for grey (your images are converted).
+        num_samples: shapes drawn in all (ignored with data_path).
         val_fraction: share of the samples held out for validation.
         batch_size: samples per batch.
         num_workers: DataLoader worker processes.
-        seed: seed of the synthetic data and of the split.
+        seed: seed of the drawn shapes and of the split.
     """
 
     def __init__(
         self,
         data_path: str | None = None,
-        num_samples: int = 6000,
-        num_features: int = {{ cookiecutter._num_features }},
-        intrinsic_dim: int = 4,
-        val_fraction: float = 0.2,
-        batch_size: int = 128,
+        image_size: int = 32,
+        channels: int = 3,
+        num_samples: int = 4000,
+        val_fraction: float = 0.15,
+        batch_size: int = 64,
         num_workers: int = 0,
         seed: int = 0,
     ):
@@ -73,14 +68,24 @@ class AutoencoderDataModule(pl.LightningDataModule):
         if self.train_set is not None:
             return
         hp = self.hparams
-        x = load_file(hp.data_path) if hp.data_path else make_surface(hp.num_samples, hp.num_features, hp.intrinsic_dim, seed=hp.seed)
+        if not hp.data_path:
+            x = make_shapes(hp.num_samples, hp.image_size, hp.seed)[0]
+            x = x if hp.channels == 3 else x.mean(dim=1, keepdim=True)
+        else:
+            path = Path(hp.data_path).expanduser()
+            if not path.exists():
+                raise DataError(f"{path}: no such file or folder; give a folder of .png/.jpg images or a .csv / .npz / .pt file")
+            x = read_image_folder(path, hp.image_size, hp.channels) if path.is_dir() else load_file(path)
+        if len(x) < 10:
+            raise DataError(f"{hp.data_path}: {len(x)} samples; at least 10 are needed")
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(hp.seed))
         n_val = max(1, int(len(x) * hp.val_fraction))
         self.train_set = TensorDataset(x[order[n_val:]])
         self.val_set = TensorDataset(x[order[:n_val]])
 
     def train_dataloader(self):
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True, drop_last=True,
+        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True,
+                          drop_last=len(self.train_set) > self.hparams.batch_size,
                           num_workers=self.hparams.num_workers)
 
     def val_dataloader(self):

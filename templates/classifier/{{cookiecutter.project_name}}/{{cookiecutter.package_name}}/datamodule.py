@@ -1,4 +1,5 @@
-"""The data: synthetic clusters made here (no downloads), or your own file when ``data_path`` is set."""
+"""The data: coloured shapes drawn here (no downloads), or your own files when ``data_path`` is set."""
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -7,64 +8,86 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import runtime as pl
 
-
-def make_clusters(num_samples: int, num_features: int, num_classes: int, noise: float = 1.0, seed: int = 0):
-    """Each class is a mixture of two Gaussian blobs, so no straight line separates the classes."""
-    g = torch.Generator().manual_seed(seed)
-    centers = torch.randn(2 * num_classes, num_features, generator=g)
-    y = torch.randint(0, num_classes, (num_samples,), generator=g)
-    blob = 2 * y + torch.randint(0, 2, (num_samples,), generator=g)
-    x = centers[blob] + noise * torch.randn(num_samples, num_features, generator=g)
-    return x, y
+from {{ cookiecutter.package_name }}.images import DataError, read_class_folders
+from {{ cookiecutter.package_name }}.shapes import SHAPES, make_shapes
 
 
-def load_file(path: str):
-    """Features and integer labels from a .csv (last column: label; a header row is skipped), .npz or .pt (x, y)."""
-    path = Path(path)
+def read_table(path: Path):
+    """Features, integer labels and class names from a .csv (a header row naming a ``label`` column, else
+    the last column is the label; labels may be words), or a .npz / .pt file holding ``x`` and ``y``."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = [row for row in csv.reader(f) if row]
+        if not rows:
+            raise DataError(f"{path}: the file is empty")
+        header = None
         try:
-            table = np.loadtxt(path, delimiter=",", ndmin=2)
+            [float(v) for v in rows[0][:-1]]
         except ValueError:
-            table = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
-        x, y = table[:, :-1], table[:, -1]
-    elif suffix == ".npz":
-        arrays = np.load(path)
-        names = list(arrays.files)
-        x = arrays["x"] if "x" in names else arrays[names[0]]
-        y = arrays["y"] if "y" in names else arrays[names[1]]
-    elif suffix == ".pt":
-        obj = torch.load(path, weights_only=True)
-        x, y = (obj["x"], obj["y"]) if isinstance(obj, dict) else obj
+            header, rows = rows[0], rows[1:]
+        names = [h.strip().lower() for h in header] if header else []
+        column = names.index("label") if "label" in names else -1
+        try:
+            x = np.array([[float(v) for i, v in enumerate(row) if i != column % len(row)] for row in rows])
+        except ValueError as err:
+            raise DataError(f"{path}: every column but the label must be a number ({err})") from None
+        raw_labels = [_label_name(row[column]) for row in rows]
+    elif suffix in (".npz", ".pt"):
+        try:
+            if suffix == ".npz":
+                arrays = np.load(path)
+                x, y = arrays["x"], arrays["y"]
+            else:
+                obj = torch.load(path, weights_only=True)  # tensors only: nothing in the file runs
+                x, y = (obj["x"], obj["y"]) if isinstance(obj, dict) else obj
+        except Exception as err:  # numpy and torch raise many kinds of errors for a broken file
+            raise DataError(f"{path}: cannot read arrays 'x' (features) and 'y' (labels) ({type(err).__name__}: {err})") from None
+        x, raw_labels = np.asarray(x, dtype=np.float64), [str(int(v)) for v in np.asarray(y).reshape(-1)]
     else:
-        raise ValueError(f"{path}: expected a .csv, .npz or .pt file")
-    x = torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(len(x), -1)
-    return x, torch.as_tensor(np.asarray(y)).long()
+        raise DataError(f"{path}: expected a folder with one sub-folder of images per class, or a .csv / .npz / .pt file")
+    if len(x) != len(raw_labels) or len(x) < 10:
+        raise DataError(f"{path}: {len(x)} samples and {len(raw_labels)} labels; give at least 10, one label each")
+    numeric = all(v.lstrip("-").isdigit() for v in raw_labels)
+    classes = sorted(set(raw_labels), key=int if numeric else str)
+    index = {name: i for i, name in enumerate(classes)}
+    x = torch.as_tensor(x, dtype=torch.float32).reshape(len(x), -1)
+    return x, torch.tensor([index[v] for v in raw_labels]), classes
+
+
+def _label_name(value: str) -> str:
+    """``"2.0"`` -> ``"2"`` (numpy writes integer labels as floats); words stay as they are."""
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return str(int(number)) if number.is_integer() else value
 
 
 class ClassifierDataModule(pl.LightningDataModule):
-    """Train / validation / test splits of one dataset.
+    """Train / validation / test splits of one dataset, and the names of its classes.
 
     Args:
-        data_path: a .csv, .npz or .pt file; None makes synthetic clusters.
-        num_samples: synthetic samples in all (ignored with data_path).
-        num_features: synthetic input width.
-        num_classes: synthetic number of classes.
-        noise: standard deviation of the synthetic blobs (the centers have about 1); higher is harder.
+        data_path: a folder with one sub-folder of .png/.jpg images per class (the sub-folder names are the
+            classes), or a .csv of features with a label column (a header naming ``label``, else the last
+            column), or a .npz / .pt file holding ``x`` and ``y``; None draws shapes.
+        image_size: images are resized to image_size x image_size.
+        channels: 3 for colour, 1 for grey (your images are converted).
+        num_samples: shapes drawn in all (ignored with data_path).
         val_fraction: share of the samples held out for validation (and again for test).
         batch_size: samples per batch.
         num_workers: DataLoader worker processes.
-        seed: seed of the synthetic data and of the split.
+        seed: seed of the drawn shapes and of the split.
     """
 
     def __init__(
         self,
         data_path: str | None = None,
-        num_samples: int = 6000,
-        num_features: int = {{ cookiecutter._num_features }},
-        num_classes: int = {{ cookiecutter._num_classes }},
-        noise: float = 1.0,
-        val_fraction: float = 0.2,
+        image_size: int = 32,
+        channels: int = 3,
+        num_samples: int = 4000,
+        val_fraction: float = 0.15,
         batch_size: int = 64,
         num_workers: int = 0,
         seed: int = 0,
@@ -72,15 +95,25 @@ class ClassifierDataModule(pl.LightningDataModule):
         super().__init__()
         self.save_hyperparameters()
         self.train_set = self.val_set = self.test_set = None
+        self.class_names: list[str] = []
 
     def setup(self, stage: str):
         if self.train_set is not None:
             return
         hp = self.hparams
-        if hp.data_path:
-            x, y = load_file(hp.data_path)
+        if not hp.data_path:
+            x, y = make_shapes(hp.num_samples, hp.image_size, hp.seed)
+            x = x if hp.channels == 3 else x.mean(dim=1, keepdim=True)
+            self.class_names = list(SHAPES)
         else:
-            x, y = make_clusters(hp.num_samples, hp.num_features, hp.num_classes, hp.noise, seed=hp.seed)
+            path = Path(hp.data_path).expanduser()
+            if not path.exists():
+                raise DataError(f"{path}: no such file or folder; give a folder with one sub-folder of images per "
+                                "class, or a .csv / .npz / .pt file")
+            if path.is_dir():
+                x, y, self.class_names = read_class_folders(path, hp.image_size, hp.channels)
+            else:
+                x, y, self.class_names = read_table(path)
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(hp.seed))
         n_val = max(1, int(len(x) * hp.val_fraction))
         val, test, train = order[:n_val], order[n_val : 2 * n_val], order[2 * n_val :]

@@ -1,64 +1,35 @@
-"""The data: samples of a 2-D Gaussian made here (no downloads), or your own file when ``data_path`` is set."""
-from pathlib import Path
-
-import numpy as np
+"""The data: coloured shapes drawn here (no downloads), or your own images when ``data_path`` is set."""
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import runtime as pl
 
-
-def make_target(num_samples: int, num_features: int = 2, seed: int = 0) -> torch.Tensor:
-    """Samples of a correlated Gaussian whose mean and spread differ per feature (what the GAN must learn)."""
-    g = torch.Generator().manual_seed(seed)
-    mean = torch.linspace(2.0, -1.0, num_features)
-    mix = torch.diag(torch.linspace(1.5, 0.5, num_features))
-    if num_features > 1:
-        mix[1:, 0] += 0.3  # correlate every feature with the first
-    return mean + torch.randn(num_samples, num_features, generator=g) @ mix.T
-
-
-def load_file(path: str) -> torch.Tensor:
-    """Samples from a .csv (one per row; a header row is skipped), .npz (array ``x`` or the first) or .pt (``x``)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        try:
-            x = np.loadtxt(path, delimiter=",", ndmin=2)
-        except ValueError:
-            x = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
-    elif suffix == ".npz":
-        arrays = np.load(path)
-        x = arrays["x"] if "x" in arrays.files else arrays[arrays.files[0]]
-    elif suffix == ".pt":
-        obj = torch.load(path, weights_only=True)
-        x = obj["x"] if isinstance(obj, dict) else obj[0] if isinstance(obj, (list, tuple)) else obj
-    else:
-        raise ValueError(f"{path}: expected a .csv, .npz or .pt file")
-    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    return x.reshape(len(x), -1)
+from {{ cookiecutter.package_name }}.images import read_images
+from {{ cookiecutter.package_name }}.shapes import make_shapes
 
 
 class GANDataModule(pl.LightningDataModule):
-    """Real samples, split into train and validation.
+    """Real images in [-1, 1], split into train and validation.
 
     Args:
-        data_path: a .csv, .npz or .pt file; None makes samples of the synthetic target.
-        num_samples: synthetic samples in all (ignored with data_path).
-        num_features: synthetic sample width.
-        val_fraction: share of the samples held out for validation.
-        batch_size: samples per batch.
+        data_path: a folder of .png/.jpg images, or a .npz / .pt file of images; None draws shapes.
+        image_size: images are resized to image_size x image_size (8, 16, 32, 64, ...).
+        channels: 3 for colour, 1 for grey (your images are converted).
+        num_samples: shapes drawn in all (ignored with data_path).
+        val_fraction: share of the images held out for validation.
+        batch_size: images per batch.
         num_workers: DataLoader worker processes.
-        seed: seed of the synthetic data and of the split.
+        seed: seed of the drawn shapes and of the split.
     """
 
     def __init__(
         self,
         data_path: str | None = None,
+        image_size: int = 32,
+        channels: int = {{ cookiecutter._channels }},
         num_samples: int = 8000,
-        num_features: int = {{ cookiecutter._num_features }},
-        val_fraction: float = 0.25,
-        batch_size: int = 128,
+        val_fraction: float = 0.1,
+        batch_size: int = 64,
         num_workers: int = 0,
         seed: int = 0,
     ):
@@ -70,7 +41,13 @@ class GANDataModule(pl.LightningDataModule):
         if self.train_set is not None:
             return
         hp = self.hparams
-        x = load_file(hp.data_path) if hp.data_path else make_target(hp.num_samples, hp.num_features, hp.seed)
+        if hp.data_path:
+            x = read_images(hp.data_path, hp.image_size, hp.channels)
+        else:
+            x = make_shapes(hp.num_samples, hp.image_size, hp.seed)[0]
+            x = x if hp.channels == 3 else x.mean(dim=1, keepdim=True)
+        if len(x) < 2 * hp.batch_size:
+            raise ValueError(f"{hp.data_path}: {len(x)} images; a GAN needs at least two batches ({2 * hp.batch_size})")
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(hp.seed))
         n_val = max(1, int(len(x) * hp.val_fraction))
         self.train_set = TensorDataset(x[order[n_val:]])

@@ -10,6 +10,23 @@ import runtime as pl
 CORPUS = Path(__file__).with_name("corpus.txt")  # the Declaration of Independence (1776), public domain
 
 
+def read_text_bytes(path: Path) -> bytes:
+    """The bytes of a plain text file, or a ValueError saying why ``path`` is not one."""
+    if not path.exists():
+        raise ValueError(f"{path}: no such file; give a plain text file (.txt)")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a plain text file (.txt)")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError(f"{path}: the file is empty")
+    sample = data[:65536]
+    # text has no NUL bytes and few control characters; images, archives and checkpoints have many
+    controls = sum(b < 32 and b not in (9, 10, 13) for b in sample)
+    if b"\0" in sample or controls > len(sample) // 100:
+        raise ValueError(f"{path}: does not look like plain text (binary bytes found); give a .txt file")
+    return data
+
+
 class Windows(Dataset):
     """(input, target) pairs of ``block_size`` bytes, the target shifted by one, starting every ``stride`` bytes."""
 
@@ -54,8 +71,8 @@ class TextDataModule(pl.LightningDataModule):
     def setup(self, stage: str):
         if self.train_data is not None:
             return
-        path = Path(self.hparams.data_path) if self.hparams.data_path else CORPUS
-        data = torch.tensor(list(path.read_bytes()), dtype=torch.long)
+        path = Path(self.hparams.data_path).expanduser() if self.hparams.data_path else CORPUS
+        data = torch.tensor(list(read_text_bytes(path)), dtype=torch.long)
         n_val = max(self.hparams.block_size + 2, int(len(data) * self.hparams.val_fraction))
         if len(data) - n_val < self.hparams.block_size + 2:
             raise ValueError(f"{path} is too short: {len(data)} bytes for block_size={self.hparams.block_size}")

@@ -1,4 +1,5 @@
 """The language model as a LightningModule: next-byte cross-entropy, perplexity, and text generation."""
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -7,6 +8,7 @@ from torch.nn import functional as F
 import runtime as pl
 
 from {{ cookiecutter.package_name }}.models import VOCAB_SIZE, CharTransformer
+from {{ cookiecutter.package_name }}.report import RunSummary
 
 try:
     from runtime.metrics import Perplexity
@@ -68,6 +70,24 @@ class LanguageModule(pl.LightningModule):
     def on_validation_epoch_end(self):
         if self.val_ppl is None and "val_loss" in self.trainer.callback_metrics:
             self.log("val_ppl", torch.exp(self.trainer.callback_metrics["val_loss"]))
+        if not self.trainer.sanity_checking and self.trainer.is_global_zero:
+            self.log_samples()
+
+    def log_samples(self, prompts: tuple[str, ...] = ("The ", "We ", "He "), length: int = 80) -> str:
+        """A few sampled continuations, saved as ``samples/epoch=NNN.txt`` in the run's folder and shown in
+        TensorBoard's text tab, so you can read the model improve."""
+        g = torch.Generator().manual_seed(0)  # the same draws every epoch: only the model changes
+        # one line per prompt: line breaks and other control characters the model wrote become spaces
+        lines = ["".join(c if c.isprintable() else " " for c in self.generate(p, length, generator=g)) for p in prompts]
+        text = "\n".join(lines)
+        path = Path(self.trainer.log_dir) / "samples" / f"epoch={self.current_epoch:03d}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+        for logger in self.trainer.loggers:
+            if hasattr(getattr(logger, "experiment", None), "add_text"):
+                # markdown: indented lines are shown as they are
+                logger.experiment.add_text("samples", "\n".join("    " + line for line in lines), self.global_step)
+        return text
 
     def on_fit_start(self):
         data = getattr(self.trainer, "datamodule", None)
@@ -80,16 +100,20 @@ class LanguageModule(pl.LightningModule):
         return self(x).argmax(dim=-1)
 
     @torch.no_grad()
-    def generate(self, prompt: str, max_new_chars: int = 200, temperature: float = 0.8) -> str:
-        """Continue ``prompt`` one sampled character at a time."""
+    def generate(self, prompt: str, max_new_chars: int = 200, temperature: float = 0.8, generator=None) -> str:
+        """Continue ``prompt`` one sampled character at a time (``generator``: a torch.Generator on the CPU)."""
         was_training = self.training
         self.eval()
         idx = torch.tensor([list(prompt.encode("utf-8")) or [32]], device=self.device)
         for _ in range(max_new_chars):
             logits = self(idx[:, -self.hparams.block_size :])[:, -1] / max(temperature, 1e-6)
-            idx = torch.cat([idx, torch.multinomial(F.softmax(logits, dim=-1), 1)], dim=1)
+            probs = F.softmax(logits.float(), dim=-1).cpu()
+            idx = torch.cat([idx, torch.multinomial(probs, 1, generator=generator).to(idx.device)], dim=1)
         self.train(was_training)
         return bytes(idx[0].tolist()).decode("utf-8", errors="replace")
+
+    def configure_callbacks(self):
+        return [RunSummary(monitor="val_ppl", mode="min", pictures="samples")]
 
     def configure_optimizers(self):
         hp = self.hparams

@@ -7,6 +7,8 @@ from torch.nn import functional as F
 
 import runtime as pl
 
+from {{ cookiecutter.package_name }}.report import RunSummary
+
 
 class MinimalModule(pl.LightningModule):
     """Linear regression, the smallest model that trains; a starting point.
@@ -41,6 +43,9 @@ class MinimalModule(pl.LightningModule):
 
     def predict_step(self, batch, batch_idx):
         return self(batch[0])
+
+    def configure_callbacks(self):
+        return [RunSummary(monitor="val_loss", mode="min")]
 
     def configure_optimizers(self):
         hp = self.hparams
