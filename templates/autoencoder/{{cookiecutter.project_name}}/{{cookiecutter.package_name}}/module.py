@@ -33,7 +33,7 @@ class AutoencoderModule(pl.LightningModule):
         num_features: int | None = {{ cookiecutter._num_features }},
         channels: int = 3,
         image_size: int = 32,
-        latent_dim: int = 16,
+        latent_dim: int = 32,
         hidden_dim: int = 16,
         optimizer: Literal["adam", "adamw", "sgd"] = "adam",
         lr: float = 0.003,

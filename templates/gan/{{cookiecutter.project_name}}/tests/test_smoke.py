@@ -14,8 +14,8 @@ from {{ cookiecutter.package_name }}.shapes import SHAPES, make_shapes
 # on the drawn shapes calls at least MIN_CONFIDENT of them one shape with probability >= CONFIDENCE, and
 # every shape is among them (each at least MIN_CLASS_SHARE of the images).
 CONFIDENCE = 0.9
-MIN_CONFIDENT = 0.6
-MIN_CLASS_SHARE = 0.05
+MIN_CONFIDENT = 0.45
+MIN_CLASS_SHARE = 0.03
 
 
 def write_pngs(folder, count, size=20):
