@@ -12,6 +12,9 @@ from runtime.demos.boring_classes import (
 )
 
 __all__ = [
+    "LightningTransformer",
+    "Transformer",
+    "WikiText2",
     "BoringDataModule",
     "BoringDataModuleNoLen",
     "BoringModel",
@@ -22,3 +25,11 @@ __all__ = [
     "RandomIterableDataset",
     "RandomIterableDatasetWithLen",
 ]
+
+
+def __getattr__(name: str):
+    if name in ("LightningTransformer", "Transformer", "WikiText2"):  # the language-model demo, on first use
+        from runtime.demos import transformer
+
+        return getattr(transformer, name)
+    raise AttributeError(f"module 'runtime.demos' has no attribute {name!r}")
