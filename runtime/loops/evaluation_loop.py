@@ -2,6 +2,7 @@
 from typing import Any
 
 from runtime.loops.loop import _Loop
+from runtime.loops.progress import _BatchProgress, _tracker
 
 __all__ = ["_EvaluationLoop"]
 
@@ -25,6 +26,16 @@ class _EvaluationLoop(_Loop):
         return self.trainer.num_val_batches if self.kind == "val" else self.trainer.num_test_batches
 
     _max_batches = max_batches
+
+    @property
+    def batch_progress(self) -> _BatchProgress:
+        """Batches run: ``current`` in the last (or running) pass, ``total`` over this call (sanity check left out)."""
+        counts = self.trainer._run.eval_counts.get("validate" if self.kind == "val" else "test")
+        if counts is None:
+            return _BatchProgress(total=_tracker(0, 0), current=_tracker(0, 0))
+        current = sum(counts["seen"])
+        total = counts["done"] + (0 if counts["closed"] else current)
+        return _BatchProgress(total=_tracker(total, total), current=_tracker(current, current))
 
     def setup_data(self) -> None:
         """Build this stage's dataloaders now (normally done when the pass starts)."""

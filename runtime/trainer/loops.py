@@ -394,6 +394,10 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
     all_outputs: list[list] = [[] for _ in loaders]
     per_loader: list[dict] = []
     seen = [0] * len(loaders)  # batches per loader: the step of eval step metrics, as in Lightning
+    counts = None
+    if stage != RunningStage.SANITY_CHECKING:  # what trainer.validate_loop.batch_progress reads
+        counts = run.eval_counts.setdefault(stage.value, {"done": 0, "seen": seen, "closed": False})
+        counts["seen"], counts["closed"] = seen, False
 
     with eval_grad_context(trainer):
         hooks.module(f"on_{prefix}_model_eval")
@@ -419,6 +423,9 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
                     results.step_logged.clear()
                 seen[dl_idx] += 1
         run.dataloader_idx = None
+        if counts is not None:
+            counts["done"] += sum(seen)
+            counts["closed"] = True
         results.publish_epoch(trainer)
         if keep_outputs:
             hooks.module(f"{prefix}_epoch_end", all_outputs[0] if not multi else all_outputs)

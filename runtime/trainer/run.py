@@ -30,6 +30,8 @@ class Run:
     num_predict_batches: list = field(default_factory=list)
     is_last_batch: bool = False  # the training batch running is its epoch's last
     predictions: Any = None  # what predict returned (``trainer.predict_loop.predictions``)
+    # evaluation batches done, by stage ("validate", "test"): {"done": passes before, "seen": this pass, per loader}
+    eval_counts: dict[str, dict[str, Any]] = field(default_factory=dict)
     val_check_batch: float = float("inf")  # validate after every this many batches (inf: at the epoch's end)
     last_val_time: float = 0.0  # when validation last ran (or training started): the clock of a duration interval
     val_enabled: bool | None = None  # some validation batch will run (cached until loaders reload)

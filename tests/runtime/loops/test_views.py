@@ -73,3 +73,20 @@ def test_steps_without_batch_idx(tmp_path):
     trainer.test(model, dataloaders=[model.test_dataloader(), model.test_dataloader()])
     assert isinstance(trainer.predict(model)[0], torch.Tensor)
     assert calls.count("train") == 2 and "val" in calls and calls.count(("test", 0)) == 2
+
+
+def test_validation_batch_progress_counts_passes(tmp_path):
+    seen = []
+
+    class Record(pl.Callback):
+        def on_validation_epoch_end(self, trainer, pl_module):
+            if not trainer.sanity_checking:
+                progress = trainer.fit_loop.epoch_loop.val_loop.batch_progress
+                seen.append((progress.current.completed, progress.total.completed))
+
+    trainer = make_trainer(tmp_path, max_epochs=3, limit_train_batches=2, limit_val_batches=2, callbacks=[Record()])
+    trainer.fit(BoringModel())
+    assert seen == [(2, 2), (2, 4), (2, 6)]  # the sanity check's batches are not counted
+    assert trainer.fit_loop.epoch_loop.val_loop.batch_progress.total.completed == 6
+    trainer.test(BoringModel())
+    assert trainer.test_loop.batch_progress.total.completed == 64
