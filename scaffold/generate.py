@@ -99,7 +99,7 @@ def render(plan: Plan, into: Path) -> Path:
     except Exception as err:  # cookiecutter raises several unrelated types for a broken template
         raise RenderError(f"the {plan.spec.name} template failed to render: {type(err).__name__}: {err}") from err
     _check_markers(out, [str(v) for v in plan.answers.values()])
-    _format_with_black(out)
+    _format_with_black(out, _verbatim_sources(plan.spec.info.path))
     record = {
         "name": plan.name,
         "package": plan.package,
@@ -176,12 +176,26 @@ def _check_markers(root: Path, answers: list[str] = ()) -> None:
             raise RenderError(f"{path.relative_to(root)}: unrendered template marker in a file name")
 
 
-def _format_with_black(root: Path) -> None:
+def _verbatim_sources(template_dir: Path) -> set[str]:
+    """The template's Python files without template syntax: they render as they are, and are kept black-formatted
+    in the template itself (tests/scaffold/test_templates.py checks it), so black need not read them again."""
+    texts = set()
+    for path in template_dir.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if not any(marker in text for marker in _MARKERS):
+            texts.add(text.rstrip("\n"))  # rendering drops the last newline
+    return texts
+
+
+def _format_with_black(root: Path, formatted: set[str] = frozenset()) -> None:
     import black
 
     mode = black.Mode()
     for path in sorted(root.rglob("*.py")):
         src = path.read_text(encoding="utf-8")
+        if src.rstrip("\n") in formatted:
+            path.write_text(src.rstrip("\n") + "\n", encoding="utf-8")
+            continue
         try:
             formatted = black.format_file_contents(src, fast=False, mode=mode)
         except black.NothingChanged:

@@ -68,6 +68,17 @@ def test_helpers_shared_by_templates_are_the_same_file(helper):
     assert len(copies) == 1, f"the copies of {helper} differ"
 
 
+def test_template_python_without_template_syntax_is_black_formatted():
+    # `scaffold new` copies these files as they are and skips black on them (it is the slowest step)
+    import black
+
+    plain = [p for p in (ROOT / "templates").rglob("*.py") if not any(m in p.read_text() for m in ("{{", "{%", "{#"))]
+    assert len(plain) > 10
+    for path in plain:
+        with pytest.raises(black.NothingChanged):
+            black.format_file_contents(path.read_text(), fast=True, mode=black.Mode())
+
+
 @pytest.mark.parametrize("kind", TEMPLATES)
 def test_project_own_quick_tests_pass(projects, kind):
     proc = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-m", "not slow"], cwd=projects[kind], timeout=900)

@@ -1,4 +1,5 @@
 """Plain PyTorch modules: encoders and decoders for images (convolutional) and for feature vectors (MLP)."""
+
 from torch import nn
 
 
@@ -35,16 +36,22 @@ class Decoder(nn.Module):
 class ConvEncoder(nn.Module):
     """Images (N, channels, image_size, image_size) -> codes (N, latent_dim): three stride-2 convolutions."""
 
-    def __init__(self, channels: int, latent_dim: int, image_size: int = 32, width: int = 16):
+    def __init__(
+        self, channels: int, latent_dim: int, image_size: int = 32, width: int = 16
+    ):
         super().__init__()
         if image_size % 8:
             raise ValueError(f"image_size must be a multiple of 8; got {image_size}")
         side = image_size // 8
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.GELU(),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.GELU(),
-            nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.GELU(),
-            nn.Flatten(), nn.Linear(4 * width * side * side, latent_dim),
+            nn.Conv2d(channels, width, 4, 2, 1),
+            nn.GELU(),
+            nn.Conv2d(width, 2 * width, 4, 2, 1),
+            nn.GELU(),
+            nn.Conv2d(2 * width, 4 * width, 4, 2, 1),
+            nn.GELU(),
+            nn.Flatten(),
+            nn.Linear(4 * width * side * side, latent_dim),
         )
 
     def forward(self, x):
@@ -55,13 +62,19 @@ class ConvDecoder(nn.Module):
     """Codes (N, latent_dim) -> images (N, channels, image_size, image_size): the encoder mirrored (a linear
     output: a tanh would start saturated at the black background and stop learning)."""
 
-    def __init__(self, latent_dim: int, channels: int, image_size: int = 32, width: int = 16):
+    def __init__(
+        self, latent_dim: int, channels: int, image_size: int = 32, width: int = 16
+    ):
         super().__init__()
         self.shape = (4 * width, image_size // 8, image_size // 8)
-        self.project = nn.Sequential(nn.Linear(latent_dim, 4 * width * (image_size // 8) ** 2), nn.GELU())
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim, 4 * width * (image_size // 8) ** 2), nn.GELU()
+        )
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.GELU(),
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.GELU(),
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1),
+            nn.GELU(),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
+            nn.GELU(),
             nn.ConvTranspose2d(width, channels, 4, 2, 1),
         )
 

@@ -1,4 +1,5 @@
 """The default data, drawn here (no downloads): coloured shapes at random places, sizes and colours."""
+
 import math
 
 import torch
@@ -6,7 +7,9 @@ import torch
 SHAPES = ("circle", "square", "triangle", "plus")
 
 
-def make_shapes(num_samples: int, image_size: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_shapes(
+    num_samples: int, image_size: int = 32, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``num_samples`` images (N, 3, image_size, image_size) in [-1, 1] on black, and their shape labels (N,).
 
     Each image holds one shape of ``SHAPES``, anti-aliased, in a saturated colour of random hue.
@@ -31,12 +34,25 @@ def make_shapes(num_samples: int, image_size: int = 32, seed: int = 0) -> tuple[
     # signed distance to each shape's edge, in pixels (negative inside)
     circle = torch.sqrt(dx**2 + dy**2) - r
     square = torch.maximum(dx.abs(), dy.abs()) - 0.8 * r
-    triangle = torch.stack([dx * math.cos(a) + dy * math.sin(a) for a in (math.pi / 2, 7 * math.pi / 6, 11 * math.pi / 6)]).amax(0) - 0.6 * r
+    triangle = (
+        torch.stack(
+            [
+                dx * math.cos(a) + dy * math.sin(a)
+                for a in (math.pi / 2, 7 * math.pi / 6, 11 * math.pi / 6)
+            ]
+        ).amax(0)
+        - 0.6 * r
+    )
     arm = 0.33 * r
-    plus = torch.minimum(torch.maximum(dx.abs() - r, dy.abs() - arm), torch.maximum(dx.abs() - arm, dy.abs() - r))
+    plus = torch.minimum(
+        torch.maximum(dx.abs() - r, dy.abs() - arm),
+        torch.maximum(dx.abs() - arm, dy.abs() - r),
+    )
     distance = torch.stack([circle, square, triangle, plus], 1)[torch.arange(n), labels]
     alpha = (0.5 - distance).clamp(0, 1)  # one pixel of soft edge
-    k = (torch.tensor([5.0, 3.0, 1.0]) + 6 * hue.view(n, 1)) % 6  # hue -> a saturated RGB colour
+    k = (
+        torch.tensor([5.0, 3.0, 1.0]) + 6 * hue.view(n, 1)
+    ) % 6  # hue -> a saturated RGB colour
     rgb = 1 - torch.minimum(k, 4 - k).clamp(0, 1)
     images = alpha.unsqueeze(1) * rgb.view(n, 3, 1, 1)
     return images * 2 - 1, labels

@@ -1,11 +1,19 @@
 """Plain PyTorch modules: nothing here knows about training."""
+
 from torch import nn
 
 
 class MLP(nn.Module):
     """A multilayer perceptron for feature vectors: ``num_features`` inputs -> ``num_classes`` logits."""
 
-    def __init__(self, num_features: int, num_classes: int, hidden_dim: int = 64, num_layers: int = 2, dropout: float = 0.1):
+    def __init__(
+        self,
+        num_features: int,
+        num_classes: int,
+        hidden_dim: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.1,
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = num_features
@@ -26,14 +34,30 @@ class CNN(nn.Module):
     global max pool, so any image size works.
     """
 
-    def __init__(self, channels: int, num_classes: int, hidden_dim: int = 16, num_layers: int = 3, dropout: float = 0.1):
+    def __init__(
+        self,
+        channels: int,
+        num_classes: int,
+        hidden_dim: int = 16,
+        num_layers: int = 3,
+        dropout: float = 0.1,
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = channels
         for i in range(num_layers):
-            layers += [nn.Conv2d(width, hidden_dim * 2**i, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(width, hidden_dim * 2**i, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             width = hidden_dim * 2**i
-        layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(width, num_classes)]
+        layers += [
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(width, num_classes),
+        ]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):

@@ -1,4 +1,5 @@
 """Plain PyTorch modules: a DCGAN-style generator and discriminator (Radford et al., 2015), sized for small images."""
+
 import math
 
 from torch import nn
@@ -19,17 +20,29 @@ class Generator(nn.Module):
     the size and halves the channels; batch norm and ReLU between, tanh at the end.
     """
 
-    def __init__(self, latent_dim: int = 32, channels: int = 3, image_size: int = 32, width: int = 16):
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        channels: int = 3,
+        image_size: int = 32,
+        width: int = 16,
+    ):
         super().__init__()
         stages = _stages(image_size)
         self.top = width * 2 ** (stages - 1)
         self.project = nn.Sequential(
-            nn.Linear(latent_dim, self.top * 16, bias=False), nn.BatchNorm1d(self.top * 16), nn.ReLU()
+            nn.Linear(latent_dim, self.top * 16, bias=False),
+            nn.BatchNorm1d(self.top * 16),
+            nn.ReLU(),
         )
         layers: list[nn.Module] = []
         c = self.top
         for _ in range(stages - 1):
-            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU()]
+            layers += [
+                nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c // 2),
+                nn.ReLU(),
+            ]
             c //= 2
         layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -47,10 +60,17 @@ class Discriminator(nn.Module):
     def __init__(self, channels: int = 3, image_size: int = 32, width: int = 16):
         super().__init__()
         stages = _stages(image_size)
-        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, width, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+        ]
         c = width
         for _ in range(stages - 1):
-            layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c * 2), nn.LeakyReLU(0.2)]
+            layers += [
+                nn.Conv2d(c, c * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c * 2),
+                nn.LeakyReLU(0.2),
+            ]
             c *= 2
         layers += [nn.Flatten(), nn.Linear(c * 16, 1)]
         self.net = nn.Sequential(*layers)

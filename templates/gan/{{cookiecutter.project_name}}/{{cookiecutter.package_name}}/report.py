@@ -1,4 +1,5 @@
 """What a run leaves behind, said at its end: the best value of the watched metric, the pictures, TensorBoard."""
+
 import os
 from pathlib import Path
 
@@ -23,7 +24,9 @@ class RunSummary(pl.Callback):
         if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
             return
         value = float(trainer.callback_metrics[self.monitor])
-        if self.best is None or (value > self.best if self.mode == "max" else value < self.best):
+        if self.best is None or (
+            value > self.best if self.mode == "max" else value < self.best
+        ):
             self.best, self.best_epoch = value, trainer.current_epoch
 
     def lines(self, trainer) -> list[str]:
@@ -31,11 +34,18 @@ class RunSummary(pl.Callback):
         run_dir = Path(trainer.log_dir)
         out = []
         if self.best is not None:
-            out.append(f"best {self.monitor}: {self.best:.4g} (epoch {self.best_epoch})")
+            out.append(
+                f"best {self.monitor}: {self.best:.4g} (epoch {self.best_epoch})"
+            )
         if self.pictures and (run_dir / self.pictures).is_dir():
             out.append(f"{self.pictures}: {_short(run_dir / self.pictures)}")
-        if any(hasattr(getattr(logger, "experiment", None), "add_image") for logger in trainer.loggers):
-            out.append(f"open TensorBoard: tensorboard --logdir {_short(run_dir.parent)}")
+        if any(
+            hasattr(getattr(logger, "experiment", None), "add_image")
+            for logger in trainer.loggers
+        ):
+            out.append(
+                f"open TensorBoard: tensorboard --logdir {_short(run_dir.parent)}"
+            )
         return out
 
     def on_fit_end(self, trainer, pl_module):
@@ -47,6 +57,10 @@ class RunSummary(pl.Callback):
 def _short(path: Path) -> str:
     """``path`` relative to the current folder when it is inside it (what a user would type)."""
     try:
-        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
+        return (
+            os.path.relpath(path)
+            if Path(path).resolve().is_relative_to(Path.cwd())
+            else str(path)
+        )
     except ValueError:
         return str(path)

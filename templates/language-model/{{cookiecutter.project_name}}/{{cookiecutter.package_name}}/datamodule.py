@@ -1,4 +1,5 @@
 """The data: a short public-domain text shipped with the project (no downloads), or your .txt file."""
+
 import math
 from pathlib import Path
 
@@ -7,7 +8,9 @@ from torch.utils.data import DataLoader, Dataset
 
 import runtime as pl
 
-CORPUS = Path(__file__).with_name("corpus.txt")  # the Declaration of Independence (1776), public domain
+CORPUS = Path(__file__).with_name(
+    "corpus.txt"
+)  # the Declaration of Independence (1776), public domain
 
 
 def read_text_bytes(path: Path) -> bytes:
@@ -23,7 +26,9 @@ def read_text_bytes(path: Path) -> bytes:
     # text has no NUL bytes and few control characters; images, archives and checkpoints have many
     controls = sum(b < 32 and b not in (9, 10, 13) for b in sample)
     if b"\0" in sample or controls > len(sample) // 100:
-        raise ValueError(f"{path}: does not look like plain text (binary bytes found); give a .txt file")
+        raise ValueError(
+            f"{path}: does not look like plain text (binary bytes found); give a .txt file"
+        )
     return data
 
 
@@ -71,28 +76,51 @@ class TextDataModule(pl.LightningDataModule):
     def setup(self, stage: str):
         if self.train_data is not None:
             return
-        path = Path(self.hparams.data_path).expanduser() if self.hparams.data_path else CORPUS
+        path = (
+            Path(self.hparams.data_path).expanduser()
+            if self.hparams.data_path
+            else CORPUS
+        )
         data = torch.tensor(list(read_text_bytes(path)), dtype=torch.long)
-        n_val = max(self.hparams.block_size + 2, int(len(data) * self.hparams.val_fraction))
+        n_val = max(
+            self.hparams.block_size + 2, int(len(data) * self.hparams.val_fraction)
+        )
         if len(data) - n_val < self.hparams.block_size + 2:
-            raise ValueError(f"{path} is too short: {len(data)} bytes for block_size={self.hparams.block_size}")
+            raise ValueError(
+                f"{path} is too short: {len(data)} bytes for block_size={self.hparams.block_size}"
+            )
         self.train_data, self.val_data = data[:-n_val], data[-n_val:]
 
     def unigram_perplexity(self) -> float:
         """Validation perplexity of a model that ignores context: byte frequencies of the training text."""
         self.setup("fit")
-        counts = torch.bincount(self.train_data, minlength=256).double() + 0.01  # smoothed for unseen bytes
+        counts = (
+            torch.bincount(self.train_data, minlength=256).double() + 0.01
+        )  # smoothed for unseen bytes
         log_probs = (counts / counts.sum()).log()
         return math.exp(-float(log_probs[self.val_data].mean()))
 
     def train_dataloader(self):
-        data = Windows(self.train_data, self.hparams.block_size, stride=self.hparams.train_stride)
-        return DataLoader(data, batch_size=self.hparams.batch_size, shuffle=True, drop_last=True,
-                          num_workers=self.hparams.num_workers)
+        data = Windows(
+            self.train_data, self.hparams.block_size, stride=self.hparams.train_stride
+        )
+        return DataLoader(
+            data,
+            batch_size=self.hparams.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=self.hparams.num_workers,
+        )
 
     def val_dataloader(self):
-        data = Windows(self.val_data, self.hparams.block_size, stride=self.hparams.block_size // 2)
-        return DataLoader(data, batch_size=self.hparams.batch_size, num_workers=self.hparams.num_workers)
+        data = Windows(
+            self.val_data, self.hparams.block_size, stride=self.hparams.block_size // 2
+        )
+        return DataLoader(
+            data,
+            batch_size=self.hparams.batch_size,
+            num_workers=self.hparams.num_workers,
+        )
 
     def test_dataloader(self):
         return self.val_dataloader()
