@@ -29,7 +29,8 @@ class _EvaluationLoop(_Loop):
 
     @property
     def batch_progress(self) -> _BatchProgress:
-        """Batches run: ``current`` in the last (or running) pass, ``total`` over this call (sanity check left out)."""
+        """Batches run: ``current`` in the last (or running) pass; ``total`` over this call, or inside fit over this
+        training epoch, as Lightning counts them (sanity check left out)."""
         counts = self.trainer._run.eval_counts.get("validate" if self.kind == "val" else "test")
         if counts is None:
             return _BatchProgress(total=_tracker(0, 0), current=_tracker(0, 0))

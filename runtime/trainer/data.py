@@ -211,9 +211,9 @@ def train_loader(trainer, run) -> Any:
         run.val_check_batch = float("inf")  # the clock decides (``val_due``)
     elif isinstance(vci, int) and not isinstance(vci, bool):
         if n != float("inf") and vci > n and flags.check_val_every_n_epoch is not None:
-            raise MisconfigurationException(
-                f"val_check_interval={vci} is more than the {int(n)} training batches of an epoch. "
-                "Pass a smaller value, or check_val_every_n_epoch=None to count batches across epochs."
+            raise ValueError(  # ValueError, as Lightning raises here
+                f"`val_check_interval` ({vci}) must be less than or equal to the number of the training batches "
+                f"({int(n)}). Pass a smaller value, or check_val_every_n_epoch=None to count batches across epochs."
             )
         run.val_check_batch = vci
     elif n == float("inf"):

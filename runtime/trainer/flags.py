@@ -150,6 +150,12 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
     elif val_check_interval is not None:
         if isinstance(val_check_interval, bool) or not isinstance(val_check_interval, (int, float)) or val_check_interval <= 0:
             raise MisconfigurationException(f"val_check_interval={val_check_interval!r} must be a positive int (batches) or a float fraction in (0.0, 1.0].")
+        if isinstance(val_check_interval, float) and every_n is None:
+            raise MisconfigurationException(
+                "`val_check_interval` should be an integer or a time-based duration (str 'DD:HH:MM:SS', "
+                "datetime.timedelta, or dict kwargs for timedelta) when `check_val_every_n_epoch=None`: "
+                f"{val_check_interval} is a fraction of an epoch, and without epochs there is nothing to take it of."
+            )
         if isinstance(val_check_interval, float) and val_check_interval > 1.0:
             raise MisconfigurationException(
                 f"val_check_interval={val_check_interval} is a float above 1.0; a float is a fraction of an epoch (0.0, 1.0]. "

@@ -138,6 +138,7 @@ def begin_train_epoch(trainer, run, loader) -> Results:
     trainer.state.stage = RunningStage.TRAINING
     results = run.results = run.train_results
     results.reset()
+    run.eval_counts.pop("validate", None)  # as Lightning: the val loop's total counts this epoch's validation batches
     sampler = getattr(loader, "sampler", None)
     if hasattr(sampler, "set_epoch"):
         sampler.set_epoch(epoch)

@@ -84,9 +84,11 @@ def test_validation_batch_progress_counts_passes(tmp_path):
                 progress = trainer.fit_loop.epoch_loop.val_loop.batch_progress
                 seen.append((progress.current.completed, progress.total.completed))
 
-    trainer = make_trainer(tmp_path, max_epochs=3, limit_train_batches=2, limit_val_batches=2, callbacks=[Record()])
+    trainer = make_trainer(tmp_path, max_epochs=2, limit_train_batches=4, limit_val_batches=2, val_check_interval=2,
+                           callbacks=[Record()])
     trainer.fit(BoringModel())
-    assert seen == [(2, 2), (2, 4), (2, 6)]  # the sanity check's batches are not counted
-    assert trainer.fit_loop.epoch_loop.val_loop.batch_progress.total.completed == 6
+    # twice per epoch; the total restarts with each training epoch; the sanity check's batches are not counted
+    assert seen == [(2, 2), (2, 4), (2, 2), (2, 4)]
+    assert trainer.fit_loop.epoch_loop.val_loop.batch_progress.total.completed == 4
     trainer.test(BoringModel())
     assert trainer.test_loop.batch_progress.total.completed == 64

@@ -56,3 +56,13 @@ def test_one_and_one_point_zero_are_explained(tmp_path, caplog):
     assert "`Trainer(limit_train_batches=1)` was configured so 1 batch per epoch will be used." in caplog.text
     assert "`Trainer(limit_val_batches=1.0)` was configured so 100% of the batches will be used." in caplog.text
     assert "`Trainer(val_check_interval=1)` was configured so validation will run after every batch." in caplog.text
+
+
+def test_interval_checks_as_lightning_raises_them(tmp_path):
+    from runtime.utilities.exceptions import MisconfigurationException
+
+    with pytest.raises(MisconfigurationException, match="should be an integer or a time-based duration"):
+        pl.Trainer(val_check_interval=0.5, check_val_every_n_epoch=None, logger=False)
+    trainer = make_trainer(tmp_path, val_check_interval=100, limit_train_batches=10)
+    with pytest.raises(ValueError, match="must be less than or equal to the number of the training batches"):
+        trainer.fit(BoringModel())
