@@ -334,6 +334,8 @@ def compare(base: Path, ours: Path) -> None:
     mine = json.loads((ours / "results.json").read_text())
     total_base = total_both = 0
     for rel, outcomes in theirs.items():
+        if rel not in mine:
+            continue  # only the files both runs ran
         passed = [t for t, o in outcomes.items() if o == "passed"]
         here = mine.get(rel, {})
         both = [t for t in passed if here.get(t) == "passed"]

@@ -171,3 +171,21 @@ def _parse_dicts(items: list[dict]) -> OptimizerSetup:
             setup.lr_schedulers.append(_scheduler_config(d["lr_scheduler"], d.get("monitor")))
         setup.monitor = setup.monitor or d.get("monitor")
     return setup
+
+
+# Lightning's private entry points into the same parsing; its own tests (and some plugins) call them.
+def _configure_optimizers(optim_conf: Any) -> tuple[list[Optimizer], list[LRSchedulerConfig], str | None]:
+    """``(optimizers, scheduler configs, monitor)`` for what ``configure_optimizers`` returned."""
+    setup = parse_optimizers(optim_conf)
+    return setup.optimizers, setup.lr_schedulers, setup.monitor
+
+
+def _configure_schedulers_automatic_opt(schedulers: list, monitor: str | None) -> list[LRSchedulerConfig]:
+    """Scheduler configs for schedulers (objects or dicts) returned beside the optimizers."""
+    return [_scheduler_config(s, monitor) for s in schedulers]
+
+
+def _init_optimizers_and_lr_schedulers(model: Any) -> tuple[list[Optimizer], list[LRSchedulerConfig]]:
+    """Call ``model.configure_optimizers()`` and parse it (no optimizer: the do-nothing one Lightning uses)."""
+    optimizers, schedulers, _ = _configure_optimizers(model.configure_optimizers())
+    return (optimizers or [NoOptimizer()]), schedulers
