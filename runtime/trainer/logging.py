@@ -219,9 +219,11 @@ class Results:
 
 
 # ------------------------------------------------------------------------------------ the sink
-def log_value(trainer, run, module, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph,
+def log_value(trainer, module, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph,
               sync_dist, sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only) -> None:
-    """``self.log``: check where it is called from, then record ``value`` in the running loop's results."""
+    """``self.log`` (as ``trainer._results_log``): check where it is called from, then record ``value`` in the
+    results of the loop running in the trainer's current run."""
+    run = trainer._run
     if trainer.flags.barebones:
         trainer._warn_once("self.log() does nothing under `Trainer(barebones=True)`: logging costs speed, so barebones turns it off.")
         return

@@ -37,7 +37,7 @@ def should_stop(trainer, run) -> bool:
         return True
     if flags.max_time is not None and time.monotonic() - run.start_time >= flags.max_time:
         trainer.should_stop = True
-    return stop_requested(trainer)
+    return trainer.should_stop and stop_requested(trainer)
 
 
 def fit_done(trainer, run) -> bool:
@@ -50,10 +50,9 @@ def fit_done(trainer, run) -> bool:
     return should_stop(trainer, run)
 
 
-def window_ends(trainer, batch_idx: int, is_last: bool) -> bool:
+def window_ends(batch_idx: int, is_last: bool, accumulate: int, automatic: bool) -> bool:
     """This batch ends an accumulation window: the optimizer steps after it (always in manual optimization)."""
-    accumulate = trainer.flags.accumulate_grad_batches
-    return accumulate == 1 or is_last or (batch_idx + 1) % accumulate == 0 or not trainer.lightning_module.automatic_optimization
+    return accumulate == 1 or is_last or (batch_idx + 1) % accumulate == 0 or not automatic
 
 
 # ----------------------------------------------------------------------------------------- fit
@@ -101,6 +100,8 @@ def run_train_epoch(trainer, run, loader) -> None:
     hooks("on_epoch_start")  # the 1.x hook, before its 2.x successor (skipped unless someone defines it)
     hooks("on_train_epoch_start")
     validates = data.val_epoch_due(trainer) and data.val_enabled(trainer, run)  # decided once per epoch
+    automatic = trainer.lightning_module.automatic_optimization
+    accumulate = trainer.flags.accumulate_grad_batches  # read after on_train_epoch_start: a callback may set it there
     to_device = trainer.strategy.batch_to_device
     for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
         run.is_last_batch = is_last
@@ -108,8 +109,8 @@ def run_train_epoch(trainer, run, loader) -> None:
         results.new_batch(batch)
         if hooks("on_train_batch_start", batch, batch_idx) == -1:
             break
-        steps = window_ends(trainer, batch_idx, is_last)  # False on the micro-batches of an accumulation window
-        outputs = train_step(trainer, run, batch, batch_idx, steps, is_last)
+        steps = window_ends(batch_idx, is_last, accumulate, automatic)  # False on an accumulation window's micro-batches
+        outputs = train_step(trainer, run, batch, batch_idx, steps, is_last, automatic)
         if keep_outputs:
             epoch_outputs.append(outputs)
         # counted before the hook, so a checkpoint saved there resumes after this batch
@@ -119,7 +120,7 @@ def run_train_epoch(trainer, run, loader) -> None:
         hooks("on_train_batch_end", outputs, batch, batch_idx)
         if steps:
             log_step_metrics(trainer, results)
-        if validates and data.val_due(trainer, run, batch_idx, is_last, stop_requested(trainer)):
+        if validates and data.val_due(trainer, run, batch_idx, is_last, trainer.should_stop and stop_requested(trainer)):
             validate_in_fit(trainer, run, steps)
         if steps:
             p.batches_that_stepped += 1
@@ -170,9 +171,9 @@ def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None) 
     p.epoch_done = False
 
 
-def train_step(trainer, run, batch: Any, batch_idx: int, steps: bool, is_last: bool) -> Any:
+def train_step(trainer, run, batch: Any, batch_idx: int, steps: bool, is_last: bool, automatic: bool) -> Any:
     """One training step: forward, backward and (when ``steps``) the optimizer and the schedulers due; the step's outputs."""
-    if not trainer.lightning_module.automatic_optimization:
+    if not automatic:
         return manual_step(trainer, run, batch, batch_idx)
     outputs = automatic_step(trainer, run, batch, batch_idx, not steps)
     if steps and trainer.lr_scheduler_configs:
@@ -228,7 +229,7 @@ def after_closure(trainer, optimizer) -> None:
     """After backward, before the update (the precision plugin calls it): the before-step hooks and gradient clipping."""
     hooks = trainer._hooks
     hooks("on_before_optimizer_step", optimizer)
-    if not trainer.lightning_module.automatic_optimization:
+    if not trainer._lightning_module.automatic_optimization:
         return
     flags = trainer.flags
     if hooks.module_overrides("configure_gradient_clipping"):

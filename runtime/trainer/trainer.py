@@ -375,20 +375,18 @@ class Trainer(LegacyTrainerAPI):
         return results
 
     # ================================================================== called by lower layers (module, strategy, precision)
-    def _results_log(self, module, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph,
-                     sync_dist, sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only) -> None:
-        """``LightningModule.log`` lands here; see ``logging.log_value``."""
-        log_value(self, self._run, module, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph,
-                  sync_dist, sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only)
+    # LightningModule.log lands here (self is the trainer); see logging.log_value
+    _results_log = log_value
 
     def _batch_hook(self, name: str, *args: Any) -> Any:
         return data_utils.batch_hook(self, name, *args)
 
     def _transfer_is_noop(self) -> bool:
-        return data_utils.transfer_is_noop(self, self._run)
+        noop = self._run.transfer_noop  # found once per run
+        return data_utils.transfer_is_noop(self, self._run) if noop is None else noop
 
-    def _after_closure(self, optimizer) -> None:
-        loops.after_closure(self, optimizer)
+    # the precision plugin calls it after backward, before the update (self is the trainer); see loops.after_closure
+    _after_closure = loops.after_closure
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
