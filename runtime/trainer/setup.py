@@ -29,11 +29,11 @@ def prepare(trainer, run, ckpt_path: Any) -> None:
     if trainer.local_rank == 0:  # downloads and writes to disk happen once per machine
         hooks.datamodule("prepare_data")
         hooks.module("prepare_data")
-    hooks.datamodule("setup", fn.value)
+    hooks.datamodule("setup", stage=fn.value)  # by keyword, as Lightning calls it
     hooks.callbacks("setup", stage=fn.value)
-    hooks.module("setup", fn.value)
+    hooks.module("setup", stage=fn.value)
     with trainer.init_module():  # layers made here go straight to the device, in the precision's dtype
-        hooks.module("configure_sharded_model")
+        hooks.module("configure_sharded_model")  # the 1.x name: called only when a module still defines it
         hooks.module("configure_model")
     trainer.strategy.setup(trainer)
     warn_legacy_hooks(hooks, fn)
@@ -54,9 +54,9 @@ def teardown(trainer, fn: TrainerFn) -> None:
     if fn == TrainerFn.FITTING and trainer.state.status == TrainerStatus.FINISHED:
         preemption.remove_finished(trainer)  # the preemption file this fit resumed from is done with
     try:
-        hooks.datamodule("teardown", fn.value)
+        hooks.datamodule("teardown", stage=fn.value)
         hooks.callbacks("teardown", stage=fn.value)
-        hooks.module("teardown", fn.value)
+        hooks.module("teardown", stage=fn.value)
     finally:
         status = "success" if trainer.state.status == TrainerStatus.FINISHED else "failed"
         for lg in trainer.loggers:
