@@ -158,7 +158,8 @@ def run_one(entry: dict, args) -> dict:
     out = ver.stdout + ver.stderr
     row["verify"] = "MATCH" if ver.returncode == 0 and "MATCH" in out else "DIFFER" if "DIFFER" in out else "FAIL"
     if row["verify"] != "MATCH" and not row["why"]:
-        row["why"] = _tail(ver.stderr or ver.stdout, 1)
+        verdict = [ln for ln in out.splitlines() if ln.startswith("DIFFER")]
+        row["why"] = verdict[0][:300] if verdict else _tail(ver.stderr or ver.stdout, 1)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return row

@@ -177,7 +177,30 @@ def _carry_local_files(script, out: Path) -> list[str]:
     """Local modules the script imports and files it names by relative path, copied so the project still runs."""
     base = script.path.resolve().parent
     carried = []
-    for node in ast.walk(script.tree):
+    trees, seen = [script.tree], set()
+    while trees:  # the local modules the carried modules import are carried too (super_resolution: main -> data -> dataset)
+        tree = trees.pop()
+        before = len(carried)
+        _local_references(tree, base, script, carried)
+        for rel in carried[before:]:
+            if rel.endswith(".py") and rel not in seen and (base / rel).is_file():
+                seen.add(rel)
+                try:
+                    trees.append(ast.parse((base / rel).read_text(encoding="utf-8")))
+                except (SyntaxError, UnicodeDecodeError, OSError):
+                    pass
+    for rel in dict.fromkeys(carried):
+        src, dst = base / rel, out / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    return list(dict.fromkeys(carried))
+
+
+def _local_references(tree: ast.AST, base: Path, script, carried: list[str]) -> None:
+    for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.Import):
             names = [a.name.split(".")[0] for a in node.names]
@@ -196,14 +219,6 @@ def _carry_local_files(script, out: Path) -> list[str]:
                         carried.append(rel)
                 except (OSError, ValueError):
                     pass
-    for rel in dict.fromkeys(carried):
-        src, dst = base / rel, out / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst)
-    return list(dict.fromkeys(carried))
 
 
 def _readme(name: str, package: str, script: str, mode: str) -> str:

@@ -303,7 +303,7 @@ def analyze(script: Script) -> Analysis:
     if driver is not None:
         consumed.add(driver.name)
     # the driver's own scope: when it is a function, module-level driver statements are only its call
-    definitions, module_driver = _module_statements(tree, driver)
+    definitions, module_driver = _module_statements(tree, driver, {f.name for f in (fn, driver, train.fn) if f is not None})
     main_call = []
     if driver is not None:
         calls_driver = [s for s in module_driver if any(dotted(c.func) == driver.name for c in calls_in(s))]
@@ -401,7 +401,7 @@ def _loop_containing(stmt: ast.stmt, call: ast.Call, body: list[ast.stmt]) -> as
     return None
 
 
-def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[ast.stmt]]:
+def _module_statements(tree: ast.Module, driver, training: set[str] = frozenset()) -> tuple[list[ast.stmt], list[ast.stmt]]:
     """Split the module into definitions kept verbatim and driver statements (everything that runs the training)."""
     body = _body_of(tree)
     guarded = {id(s) for g in tree.body if _is_main_guard(g) for s in g.body}
@@ -409,6 +409,7 @@ def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[a
     for stmt in body:
         for name in stored_names([stmt]):
             stores_elsewhere[name] = stores_elsewhere.get(name, 0) + 1
+    classes = {s.name for s in body if isinstance(s, ast.ClassDef)}
     definitions, rest = [], []
     for stmt in body:
         if id(stmt) in guarded:
@@ -419,11 +420,12 @@ def _module_statements(tree: ast.Module, driver) -> tuple[list[ast.stmt], list[a
             stores_elsewhere.get(n, 0) == 1 for n in stored_names([stmt])
         ):
             definitions.append(stmt)  # a constant (`EPOCHS = 3`, `history = []`)
-        elif driver is not None and isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not _has_rng(stmt) and not _is_argparse(stmt):
+        elif driver is not None and isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not _has_rng(stmt) and not _is_argparse(stmt) \
+                and not _builds_trained_objects(stmt, classes):
             definitions.append(stmt)  # module state used by a driver function: leave it where functions find it
         else:
             rest.append(stmt)
-    return _settle(definitions, rest, guarded)
+    return _settle(definitions, rest, guarded, training)
 
 
 # calls a module-level statement may make and still move into models.py (it then runs when models.py is imported,
@@ -453,12 +455,14 @@ def _promotable(stmt: ast.stmt, provided: set[str]) -> bool:
     for c in calls_in(stmt):
         name = dotted(c.func)
         root = dotted(c.func.value).split(".")[0] if isinstance(c.func, ast.Attribute) and not name else name.split(".")[0]
-        if not root or (root not in _PURE_ROOTS and root not in provided) or name.split(".")[-1] in _NOT_PURE:
+        if not root or (root not in _PURE_ROOTS and root not in provided) or name.split(".")[-1] in _NOT_PURE or \
+                any(part in name.split(".") for part in ("nn", "optim", "data", "models", "datasets", "hub")):
             return False
     return True
 
 
-def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]) -> tuple[list[ast.stmt], list[ast.stmt]]:
+def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int],
+            training: set[str] = frozenset()) -> tuple[list[ast.stmt], list[ast.stmt]]:
     """models.py must import on its own: a constant reading a name only the training code binds goes back to the
     driver, and a plain value the script's own functions read at module level (``device``, ``W_target``) moves into
     models.py beside them, where those functions find it."""
@@ -480,15 +484,16 @@ def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]
         if changed:
             continue
         needed = set()
-        for d in defs:
-            if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        for d in defs:  # the functions that hold the training loop become hooks: what they read is not needed here
+            if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and d.name not in training:
                 needed |= _def_reads(d)
         needed -= provided | BUILTINS
         for s in sorted(driver, key=lambda x: x.lineno):
             names = set(stored_names([s]))
             if seeded is not None and s.lineno > seeded and _has_rng(s):
                 continue
-            if names & needed and _promotable(s, provided - modules) and not (loaded_names([s]) - provided - BUILTINS - names):
+            values = provided - modules - {d.name for d in defs if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            if names & needed and _promotable(s, values) and not (loaded_names([s]) - provided - BUILTINS - names):
                 driver.remove(s)
                 defs.append(s)
                 changed = True
@@ -498,6 +503,17 @@ def _settle(definitions: list[ast.stmt], rest: list[ast.stmt], guarded: set[int]
 
 
 _RNG = {"randn", "rand", "randint", "randperm", "normal", "random", "manual_seed", "seed", "uniform", "choice", "shuffle"}
+
+
+def _builds_trained_objects(stmt: ast.stmt, classes: set[str]) -> bool:
+    """A model (a class of the script, ``nn.*``), an optimizer or a scheduler: the module owns those, not models.py."""
+    for c in calls_in(stmt):
+        name = dotted(c.func)
+        parts = name.split(".")
+        if parts[0] in classes or "nn" in parts[:-1] or "optim" in parts[:-1] or "lr_scheduler" in parts[:-1] or \
+                parts[-1] in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"):
+            return True
+    return False
 
 
 def _is_argparse(stmt: ast.stmt) -> bool:

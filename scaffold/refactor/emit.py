@@ -139,6 +139,14 @@ class Emitter:
         for stage, loop in (("validation", info.val), ("test", info.test)):
             if loop is not None:
                 module.extend(self._eval(stage, loop))
+        if info.test is not None and info.test.call is not None:
+            plan.note(info.test.call, "the evaluation the script ran after training became test_step: `python train.py fit` "
+                                      "does not run it; run `python train.py test --ckpt_path=last` after fitting", meaning=True)
+        if info.shared:
+            plan.note(min(d.lineno for d in info.definitions if not isinstance(d, (ast.Import, ast.ImportFrom))) if info.definitions else 1,
+                      f"the script's functions/classes read {', '.join(f'`{n}`' for n in info.shared)} as globals: models.py "
+                      "declares them and the module/datamodule set them (`_models.NAME = NAME`) when the set-up runs; "
+                      "they are None until then", meaning=True)
         after = self._epoch_pieces(info.after, "after", "on_train_end")
         if after:
             module.append(Method("on_train_end", "self", after))
@@ -209,18 +217,41 @@ class Emitter:
                 plan.unplaced.append((Chunk(s, info.train.bindings), "it runs after the closure-based optimizer step"))
             m.ret_node = plan.loss
         else:
-            m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body], "train", where)
+            rebound = self._loss_rebound_after_backward(body)
+            if rebound is None:
+                m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body], "train", where)
+            else:
+                # `loss = loss.item()` later in the loop (for printing): the step returns the tensor backward() saw
+                i, name = rebound
+                m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body[:i + 1]], "train", where)
+                m.pieces.append(_synthetic(f"step_loss = {name}"))
+                m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body[i + 1:]], "train", where)
+                plan.note(body[i], f"`{name}` is bound again after backward() (line "
+                                   f"{min(n.lineno for n in self._rebinds)}); training_step returns `step_loss`, the value "
+                                   "backward() was called on", meaning=True)
             if plan.mode == "automatic":
                 m.ret_node = plan.loss
         if plan.mode == "manual" and not plan.optimizers:
             m.tail.append("self.optimizers().step()  # no update (the lines above did it): it counts the step for max_steps and checkpoints")
         if m.ret_node is not None:
-            loss = r.expr(m.ret_node, "train")
+            loss = "step_loss" if getattr(self, "_rebinds", None) else r.expr(m.ret_node, "train")
             if not r.logged:
                 m.tail.append(f'self.log("train_loss", {loss}, prog_bar=True)')
             m.ret = loss
         self._placed(loop, where)
         return m
+
+    def _loss_rebound_after_backward(self, body: list[ast.stmt]) -> tuple[int, str] | None:
+        """(index of the backward statement, loss name) when the loss name is bound again after it, else None."""
+        loss = self.plan.loss
+        if self.plan.mode != "automatic" or not isinstance(loss, ast.Name):
+            return None
+        for i, s in enumerate(body):
+            if any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "backward" for c in ast.walk(s)):
+                self._rebinds = [n for later in body[i + 1:] for n in ast.walk(later)
+                                 if isinstance(n, ast.Name) and n.id == loss.id and not isinstance(n.ctx, ast.Load)]
+                return (i, loss.id) if self._rebinds else None
+        return None
 
     def _eval(self, stage: str, loop: LoopInfo) -> list[Method]:
         out = []
@@ -332,7 +363,10 @@ class Emitter:
             for n in self._stored[id(m)]:
                 if n in special or n in self.data_attrs:
                     continue
-                if any(n in self._free[id(k)] for k in module if k is not m) or (n in self._free[id(m)] and m.name.startswith(("training", "validation", "test", "on_"))):
+                # the step's own parameters (`batch` re-bound by the script's loop) are not state carried across batches
+                param = n in ("batch", "batch_idx") and m.signature.startswith("self, batch, batch_idx")
+                if any(n in self._free[id(k)] for k in module if k is not m) or (
+                        not param and n in self._free[id(m)] and m.name.startswith(("training", "validation", "test", "on_"))):
                     if n not in self.module_state:
                         self.module_state.append(n)
                 elif m.name in ("__init__", "configure_model") and n in used_anywhere:
@@ -364,8 +398,8 @@ class Emitter:
                     resolve(sub, binding_ok=False)
                 lines.append(f"{name} = {self.r.expr(expr, 'data' if m.side == 'data' else 'train')}")
                 return
-            if name in self.defined or name in BUILTINS or name == "self":
-                return
+            if name in self.defined or name == "self" or (name in BUILTINS and self._access(name, m) is None):
+                return  # a builtin the script re-bound (`input = ...`) keeps its binding: it is read from where it lives
             if name in ("batch", "batch_idx") and m.signature.startswith("self, batch, batch_idx"):
                 return  # the step's own parameters
             value = self._access(name, m)
@@ -420,7 +454,16 @@ class Emitter:
         if m.name == "__init__":
             body += [f"self.{self.attr(n)} = None" for n in self.module_state if self.plan.configure_model and m.side == "module"
                      and n in self._stored_by("configure_model")]
-        body += self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
+        prelude = self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
+        body += prelude
+        # a name written back to self that only a branch binds (`if args.use_optimizer: optimizer = ...`) starts as None,
+        # so the write-back does not fail on a run that does not take the branch
+        bound = {ln.split(" = ")[0] for ln in prelude} | set(stored_names(
+            [n for p in m.pieces for n in p.parsed if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom,
+                                                                    ast.FunctionDef, ast.ClassDef))]))
+        written = [ln.split(" = ")[1] for ln in self.writeback(m)]
+        body += [f"{n} = None" for n in written if n.isidentifier() and n not in bound and
+                 n in stored_names([x for p in m.pieces for x in p.parsed])]
         for p in m.pieces:
             body.append(p.text)
             # a global the script's own functions/classes read: set where they look for it (see models.py's end)

@@ -61,14 +61,16 @@ class Plan:
     configure_model: bool = False
     constants: dict[str, Any] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
+    meaning: list[Note] = field(default_factory=list)  # changes of meaning, listed apart in REFACTOR.md
     unplaced: list[tuple[Chunk, str]] = field(default_factory=list)
     train_body: list[ast.stmt] = field(default_factory=list)  # the batch loop's body, autocast blocks flattened
 
-    def note(self, node_or_lines, what: str) -> None:
+    def note(self, node_or_lines, what: str, meaning: bool = False) -> None:
+        """A line of the report; ``meaning=True``: the project does something the script did not (or not the same way)."""
         if isinstance(node_or_lines, ast.AST):
             a, b = node_or_lines.lineno, node_or_lines.end_lineno
             node_or_lines = f"{a}" if a == b else f"{a}-{b}"
-        self.notes.append(Note(str(node_or_lines), what))
+        (self.meaning if meaning else self.notes).append(Note(str(node_or_lines), what))
 
 
 def _leaf(call: ast.Call) -> str:
@@ -125,7 +127,7 @@ def _parse_arguments(plan: Plan, script_args: list[str]) -> None:
                               "reads them without running the script, so write them as literals") from None
     for text in notes:
         line, _, what = text.partition(": ")
-        plan.note(line.replace("line ", ""), what)
+        plan.note(line.replace("line ", ""), what, meaning=True)
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -276,7 +278,8 @@ def _classify_setup(plan: Plan) -> None:
                     raise ValueError("its value is not a number before the script runs")
                 plan.seed = int(value)
             except (ValueError, TypeError) as err:
-                plan.note(c.stmt, f"the seed could not be read ({err}); `seed_everything: true` picks one per run")
+                plan.note(c.stmt, f"the seed could not be read ({err}); `seed_everything: true` picks one per run",
+                          meaning=True)
     first_model = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "model"), None)
     first_data = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), None)
     module_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] in ("model", "module")] or [set()])
@@ -284,7 +287,7 @@ def _classify_setup(plan: Plan) -> None:
     last_data = max((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), default=None)
     if first_model and first_data and first_data < first_model < (last_data or 0):
         plan.note(f"{first_model}-{last_data}", "data and model statements are interleaved; the data is built first here, "
-                                                  "so random numbers may be drawn in another order than in the script")
+                                                  "so random numbers may be drawn in another order than in the script", meaning=True)
 
 
 def _data_names(plan: Plan) -> set[str]:

@@ -137,6 +137,8 @@ class Renderer:
             return "\n".join([lines[0]] + [pad + ln if ln.strip() else ln for ln in lines[1:]])
         if isinstance(node, (ast.Break, ast.Continue)) and stage in ("train", "eval") and self._owner_loop(node) in self._batch_loops:
             word = "break" if isinstance(node, ast.Break) else "continue"
+            (self.plan.meaning if word == "break" else []).append(_meaning(node, "`break` ended the pass over the data; "
+                                                                            "now only the batch ends (see below)"))
             self.used.append((node, f"`{word}` in a batch loop became `return None`: the batch ends, the epoch goes on"
                                     + (" (the script's `break` ended the whole pass over the data: bound it with "
                                        "`--trainer.limit_train_batches` / `limit_val_batches`)" if word == "break" else "")))
@@ -147,7 +149,7 @@ class Renderer:
         name, leaf = dotted(call.func), _leaf(call)
         owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else ""
         models = set(plan.model_names)
-        if owner in models and leaf in ("train", "eval") and len(call.args) <= 1:
+        if owner in models and leaf in ("train", "eval") and len(call.args) <= 1 and stage in ("train", "closure", "eval"):
             self.used.append((node, f"`{owner}.{leaf}()` removed: the trainer switches train/eval mode"))
             return DROP
         if owner in models | plan.device_names and leaf in ("to", "cuda"):
@@ -234,6 +236,12 @@ class Renderer:
             if isinstance(node, (ast.FunctionDef, ast.Lambda)):
                 return None
         return None
+
+
+def _meaning(node: ast.AST, what: str):
+    from scaffold.refactor.plan import Note
+
+    return Note(str(node.lineno), what)
 
 
 def _string_lines(stmt: ast.stmt, first: int) -> set[int]:

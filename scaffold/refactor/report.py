@@ -47,6 +47,11 @@ def report(self: "Emitter") -> str:
         replaced.append((node.lineno, node.lineno, what))
     lines += ["## Where each part of the script went", "", "| script lines | now |", "| --- | --- |"]
     lines += [f"| {r} | {t} |" for r, t in _merged(where)]
+    lines += ["", "## Changes of meaning", "",
+              "What the project does differently from the script (check these before trusting the results):", ""]
+    lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(
+        [(int(n.lines.partition('-')[0]), int(n.lines.partition('-')[2] or n.lines.partition('-')[0]), n.what)
+         for n in plan.meaning])] or ["None found: the steps, the data order and the updates are the script's."]
     lines += ["", "## Replaced by the trainer", ""]
     lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(replaced)] or ["Nothing."]
     lines += ["", "## Not placed", ""]
@@ -56,7 +61,7 @@ def report(self: "Emitter") -> str:
             lines.append(f"- lines {a}-{b}: {why}. Kept, commented out, in the NOT PLACED block at the end of module.py:")
             lines += ["", "  ```python"] + ["  " + ln.rstrip("\n") for ln in script.lines[a - 1:b]] + ["  ```", ""]
     else:
-        lines.append("Nothing: every statement of the script has a place.")
+        lines.append("Nothing: every statement of the script has a place (what changed meaning is listed above).")
     if self.unresolved:
         lines += ["", "## Names to check", ""]
         for name, at in self.unresolved.items():

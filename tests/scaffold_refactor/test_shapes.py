@@ -17,7 +17,7 @@ from scaffold.refactor.errors import NoTrainingLoopError
 from tests.scaffold_refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
-WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard"]
+WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow"]
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,28 @@ def test_epoch_loop_inside_try_keyboard_interrupt(projects):
     config = yaml.safe_load(_text(result, "configs/default.yaml"))
     assert config["trainer"]["max_epochs"] == 3
     assert "validation_step" in _text(result, "{package}/module.py")
+
+
+def test_loss_rebound_for_printing_is_not_returned(projects):
+    """The quickstart's `loss = loss.item()`: training_step returns the tensor backward() saw; evaluation after training
+    keeps model.eval() (BatchNorm statistics stay as trained); the loop variable `batch` is not stored on self."""
+    result = projects["loss_rebound"]
+    module = _text(result, "{package}/module.py")
+    tree = ast.parse(module)
+    step = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "training_step")
+    assert ast.unparse(step.body[-1]) == "return step_loss" and "step_loss = loss" in ast.unparse(step)
+    end = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "on_train_end")
+    assert "model.eval()" in ast.unparse(end)
+    assert "self.batch" not in module
+    assert "training_step returns `step_loss`" in _text(result, "REFACTOR.md")
+
+
+def test_builtin_name_keeps_its_binding(projects):
+    """`input` bound by the script is read from the datamodule, not resolved to the builtin; slicing a tensor by a
+    range() becomes a DataLoader over that range."""
+    result = projects["builtin_shadow"]
+    assert "input = self.trainer.datamodule.input" in _text(result, "{package}/module.py")
+    assert "_as_loader(range(0, 32, 8))" in _text(result, "{package}/datamodule.py")
 
 
 def test_rl_agent_method_is_refused_with_the_reason(tmp_path):
