@@ -1,8 +1,8 @@
 """`--verify`: run the original script and the new project through the same short run on the CPU; compare their losses.
 
 Both run in their own process under the same small tracer: ``torch.Tensor.backward`` is wrapped to record the
-value it is called on. Every pass over a DataLoader is cut to ``batches`` batches (the project gets the same
-``limit_*_batches``), so each side runs all its epochs, its evaluation loops, its epoch ends and its end of training
+value it is called on. Every pass over a DataLoader is cut to ``batches`` batches (in both processes; not the
+loaders with ``batch_size=None`` that wrap a list or range the script loops over itself), so each side runs all its epochs, its evaluation loops, its epoch ends and its end of training
 in a few steps; a run longer than ``steps`` backward calls is stopped there (a BaseException, so a script's
 ``except Exception`` cannot swallow it), on both sides alike. CUDA is hidden from both, so a script that picks
 ``cuda`` when it is available runs on the CPU like the project. The project runs ``train.py fit`` with checkpoints
@@ -71,6 +71,10 @@ if B:
     _next = _dlb._BaseDataLoaderIter.__next__
 
     def _cut_next(self):
+        if not self._auto_collation:
+            # batch_size=None: a list/range/generator the script loops over itself, wrapped by the project's
+            # `_as_loader`: the script's side cannot be cut, so neither is the project's
+            return _next(self)
         n = getattr(self, "_scaffold_seen", 0)
         if n == 0:
             passes.append(1)
@@ -191,8 +195,6 @@ def _run_project(project: Path, root: Path, steps: int, batches: int | None, pre
                  timeout: int) -> dict:
     argv = ["fit", f"--trainer.default_root_dir={root}", "--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.logger=false",
             "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false", "--trainer.num_sanity_val_steps=0"]
-    if batches:
-        argv += [f"--trainer.limit_train_batches={batches}", f"--trainer.limit_val_batches={batches}"]
     if precision == "16-mixed":
         argv.append("--trainer.precision=32-true")  # the script's float16 autocast is off on a CPU too
     if seed is not None:
