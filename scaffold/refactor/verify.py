@@ -84,6 +84,13 @@ if B:
         return _next(self)
 
     _dlb._BaseDataLoaderIter.__next__ = _cut_next
+    _len = _dlb.DataLoader.__len__
+
+    def _cut_len(self):  # the cut passes are the epoch length the trainer plans with (validation, epoch end)
+        n = _len(self)
+        return min(n, B) if self._auto_collation else n
+
+    _dlb.DataLoader.__len__ = _cut_len
 torch.Tensor.backward = backward
 torch.autograd.backward = autograd_backward
 torch.cuda.is_available = lambda: False
