@@ -31,6 +31,7 @@ import torch
 
 K = int(os.environ["SCAFFOLD_VERIFY_STEPS"])
 losses = []
+passes = []
 
 
 class _Stop(BaseException):
@@ -41,8 +42,12 @@ _backward = torch.Tensor.backward
 _inside = []
 
 
+marks = []  # DataLoader passes started when each loss was recorded: where the epochs (and evaluations) fall
+
+
 def backward(self, *args, **kwargs):
     losses.append(float(self.detach().double().sum()))
+    marks.append(len(passes))
     _inside.append(1)
     try:
         _backward(self, *args, **kwargs)
@@ -59,13 +64,13 @@ def autograd_backward(tensors, *args, **kwargs):
     if not _inside:
         t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
         losses.append(float(t.detach().double().sum()))
+        marks.append(len(passes))
     _autograd_backward(tensors, *args, **kwargs)
     if not _inside and len(losses) >= K:
         raise _Stop()
 
 
 B = int(os.environ.get("SCAFFOLD_VERIFY_BATCHES") or 0)
-passes = []
 if B:
     import torch.utils.data.dataloader as _dlb
     _next = _dlb._BaseDataLoaderIter.__next__
@@ -124,7 +129,7 @@ except SystemExit as err:
     status = f"exit {err.code}"
 if status in ("exit 0", "exit None"):
     status = "finished"
-print("MARK" + json.dumps({"losses": losses[:K], "status": status, "passes": len(passes)}), flush=True)
+print("MARK" + json.dumps({"losses": losses[:K], "status": status, "passes": len(passes), "marks": marks[:K]}), flush=True)
 if status.startswith("exit"):
     sys.exit(1)
 """.replace("MARK", _MARK)
@@ -186,7 +191,7 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
             (work / entry.name).symlink_to(entry)
         original = _run("script", script, list(script_args), work, steps, batches, seed, timeout)
         new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout)
-    comparison = _table(original["losses"], new["losses"], steps)
+    comparison = _table(original["losses"], new["losses"], steps, original.get("marks") or [])
     comparison.script_status, comparison.project_status = original["status"], new["status"]
     ends = {"finished": "ran to its end", "stopped": f"was stopped at {steps} backward() calls"}
     comparison.text += (f"\nThe script {ends.get(original['status'], original['status'])} and the project "
@@ -211,7 +216,7 @@ def _run_project(project: Path, root: Path, steps: int, batches: int | None, pre
     return _run("project", project / "train.py", argv, project, steps, batches, seed, timeout)
 
 
-def _table(original: list[float], new: list[float], steps: int) -> Comparison:
+def _table(original: list[float], new: list[float], steps: int, marks: list[int] = ()) -> Comparison:
     rows = ["  step  script              project             difference"]
     match = len(original) == len(new) and len(original) > 0
     for i in range(max(len(original), len(new))):
@@ -229,8 +234,14 @@ def _table(original: list[float], new: list[float], steps: int) -> Comparison:
         verdict = f"DIFFER: the script recorded {len(original)} losses and the project {len(new)}."
     else:
         first = next(i for i in range(len(original)) if abs(original[i] - new[i]) > _TOLERANCE * max(1.0, abs(original[i])))
-        verdict = (f"DIFFER: the losses part at step {first + 1} (random numbers drawn in another order, another "
-                   "data order, or a step that is not the same computation); see REFACTOR.md.")
+        if 0 < first < len(marks) and marks[first] - marks[first - 1] > 1:
+            verdict = (f"DIFFER: the losses agree up to step {first} and part at step {first + 1}, the first step after the "
+                       "script evaluated: its evaluation draws random numbers (a shuffled evaluation loader, sampling), which "
+                       "shifts its training stream; the trainer's validation leaves that stream alone, so the data order "
+                       "or noise after it differs (every step before it matched).")
+        else:
+            verdict = (f"DIFFER: the losses part at step {first + 1} (random numbers drawn in another order, another "
+                       "data order, or a step that is not the same computation); see REFACTOR.md.")
     text = f"Loss at each backward() call, on the CPU (at most {steps}):\n" + "\n".join(rows) + "\n" + verdict
     return Comparison(original, new, steps, match, text)
 
