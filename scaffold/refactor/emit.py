@@ -451,6 +451,8 @@ class Emitter:
         if m.docstring:
             body.append(f'"""{m.docstring}"""')
         body += m.head
+        if m.name == "__init__" and self.plan.args_name and self.plan.args_name in self.info.shared:
+            body.append(f"_models.{self.plan.args_name} = self.hparams  # the script's functions read the options as a global")
         if m.name == "__init__":
             body += [f"self.{self.attr(n)} = None" for n in self.module_state if self.plan.configure_model and m.side == "module"
                      and n in self._stored_by("configure_model")]
@@ -496,7 +498,8 @@ class Emitter:
         names = sorted((used & self.defined) - import_names)
         out = f"from {self.package}.models import {', '.join(names)}" if names else ""
         if any(n in self.info.shared for m in methods for p in m.pieces for n in stored_names(p.parsed)) or \
-                any(line.startswith("_models.") for m in methods for line in m.head):
+                any(line.startswith("_models.") for m in methods for line in m.head) or \
+                (self.plan.args_name and self.plan.args_name in self.info.shared):
             out += f"\nimport {self.package}.models as _models"
         return out.strip("\n")
 
@@ -582,6 +585,8 @@ class Emitter:
         plan = self.plan
         if not plan.args_name:
             return set()
+        if plan.args_name in self.info.shared:
+            return None  # the script's functions read the whole namespace as a global: every option, on both sides
         methods = self._module_methods if side == "module" else self._data_methods
         used: set[str] = set()
         for m in methods:

@@ -24,6 +24,7 @@ SCHEDULERS = {"StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "Re
 _DATA_CALLS = {"DataLoader", "TensorDataset", "Dataset", "random_split", "Subset", "ConcatDataset", "randn", "rand", "randint",
                "randperm", "linspace", "arange", "load", "loadtxt", "open", "read_csv", "normal", "tensor", "from_numpy",
                "ImageFolder", "MNIST", "CIFAR10", "FashionMNIST", "Compose"}
+_RANDOM_VALUES = {"randn", "rand", "randint", "randperm", "normal", "randn_like", "rand_like"}
 _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "manual_seed_all"}
 
 
@@ -218,6 +219,8 @@ def _classify_setup(plan: Plan) -> None:
     # whatever an optimizer is given the parameters of is a model, wherever its class comes from
     trained = {dotted(c.func.value) for ch in info.setup for c in calls_in(ch.stmt) if _leaf(c) in OPTIMIZERS
                for a in c.args[:1] for c2 in [a] for c in calls_in(c2) if isinstance(c.func, ast.Attribute) and c.func.attr == "parameters"}
+    first_model_line = next((c.stmt.lineno for c in info.setup if isinstance(c.stmt, (ast.Assign, ast.AnnAssign))
+                             and _is_model_ctor(plan, c.stmt.value)), None)
     for chunk in info.setup:
         s = chunk.stmt
         text = plan.analysis.script.segment(s)
@@ -246,7 +249,10 @@ def _classify_setup(plan: Plan) -> None:
             kind = "save"
         elif loaded_names([s]) & set(plan.model_names) and not loaded_names([s]) & _data_names(plan):
             kind = "model"
-        elif leafs & _DATA_CALLS or set(names) & data_seed_names or loaded_names([s]) & _data_names(plan):
+        elif (leafs & _DATA_CALLS and not (leafs <= _RANDOM_VALUES | {""} and first_model_line is not None and s.lineno > first_model_line)) \
+                or set(names) & data_seed_names or loaded_names([s]) & _data_names(plan):
+            # random values drawn after the model is built (dcgan's fixed_noise) stay in the model's set-up, in the
+            # script's order; drawn in the data's set-up they would shift the weights' initialisation
             kind = "data"
         else:
             kind = "rest"

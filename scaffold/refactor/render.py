@@ -30,6 +30,10 @@ class Renderer:
                 if isinstance(t, ast.Name):
                     self.loss_names.add(t.id)
         self.logged = False  # a print of the loss became self.log in the training step
+        # a script that loads back what it saved (best model, then test) keeps its torch.save: dropping it would
+        # leave the torch.load reading a stale file, or none
+        self._loads_back = any(isinstance(c, ast.Call) and dotted(c.func) in ("torch.load", "load")
+                               for c in ast.walk(plan.analysis.script.tree))
         self.used: list[tuple[ast.AST, str]] = []  # (node, what) for the report
 
     # ------------------------------------------------------------------------------------------ text
@@ -155,7 +159,7 @@ class Renderer:
         if owner in models | plan.device_names and leaf in ("to", "cuda"):
             self.used.append((node, "device placement removed"))
             return DROP
-        if name in ("torch.save", "save") or (leaf == "save" and owner.startswith("torch")):
+        if (name in ("torch.save", "save") or (leaf == "save" and owner.startswith("torch"))) and not self._loads_back:
             self.used.append((node, "`torch.save` replaced by the trainer's checkpoints (lightning_logs/version_N/checkpoints)"))
             return DROP
         if owner in plan.writer_names:
