@@ -34,7 +34,8 @@ _EPOCH_HOOKS = (
 LOG_RULES = {**{h: _BATCH for h in _TRAIN_BATCH_HOOKS}, **{h: _EVAL_BATCH for h in _EVAL_BATCH_HOOKS}, **{h: _EPOCH for h in _EPOCH_HOOKS}}
 
 _REDUCE = {"mean": "mean", "avg": "mean", "sum": "sum", "max": "max", "min": "min"}
-_TORCH_REDUCE = {torch.mean: "mean", torch.sum: "sum", torch.max: "max", torch.min: "min"}
+_TORCH_REDUCE = {torch.mean: "mean", torch.sum: "sum", torch.max: "max", torch.min: "min", max: "max", min: "min",
+                 sum: "sum"}
 
 
 def _reduce_name(reduce_fx: Any) -> str:
@@ -298,8 +299,9 @@ def _as_scalar(name: str, value: Any, fx: str) -> torch.Tensor:
             return torch.tensor(float(value))
     except ImportError:
         pass
-    raise ValueError(
-        f"self.log({name!r}, value) in `{fx}` got {type(value).__name__}; log a number, a one-element tensor or a Metric."
+    raise ValueError(  # Lightning's wording first: code and tests match on it
+        f"`self.log({name}, {value})` was called, but `{type(value).__name__}` values cannot be logged: in `{fx}`, log "
+        "a number, a one-element tensor or a Metric."
     )
 
 

@@ -432,3 +432,26 @@ def test_step_values_are_visible_to_callbacks_during_the_epoch(tmp_path):
 
     _fit(tmp_path, StepValueModel(), callbacks=[Peek()])
     assert seen == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_log_accepts_builtin_reductions_and_names_bad_values_as_lightning(tmp_path):
+    import pytest as _pytest
+
+    class Model(BoringModel):
+        def training_step(self, batch, batch_idx):
+            self.log("hi", float(batch_idx), reduce_fx=max, on_step=False, on_epoch=True)
+            self.log("lo", float(batch_idx), reduce_fx=min, on_step=False, on_epoch=True)
+            return super().training_step(batch, batch_idx)
+
+    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=1, limit_train_batches=3, limit_val_batches=0,
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(Model())
+    assert trainer.callback_metrics["hi"].item() == 2.0 and trainer.callback_metrics["lo"].item() == 0.0
+
+    class Bad(BoringModel):
+        def training_step(self, batch, batch_idx):
+            self.log("foo", "text")
+            return super().training_step(batch, batch_idx)
+
+    with _pytest.raises(ValueError, match=r"`self.log\(foo, text\)` was called, but `str` values cannot be logged"):
+        pl.Trainer(default_root_dir=tmp_path, fast_dev_run=True, enable_progress_bar=False).fit(Bad())
