@@ -9,4 +9,4 @@ python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.versio
 python3 -m pytest -q -p no:cacheprovider tests/runtime/test_precision_devices.py 2>&1 | tail -5
 python3 bench/cuda_steady_state.py --rounds 5 --steps 200
 # DDP and FSDP on the GPU with NCCL (a world of one process), both checkpoint kinds
-python3 -m pytest -q -p no:cacheprovider tests/strategies/test_gpu_strategies.py 2>&1 | tail -5
+python3 -m pytest -q -p no:cacheprovider tests/runtime/strategies/test_gpu_strategies.py 2>&1 | tail -5

@@ -7,8 +7,8 @@ import yaml
 
 from runtime.cli import LightningCLI, SaveConfigCallback
 from runtime.demos.boring_classes import BoringDataModule, BoringModel
-from tests.cli.helpers import FAST, toy_cli
-from tests.cli.toy import ToyData, ToyModel
+from tests.runtime.cli.helpers import FAST, toy_cli
+from tests.runtime.cli.toy import ToyData, ToyModel
 
 
 def test_fit_boring_model(tmp_path):

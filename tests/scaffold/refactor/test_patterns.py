@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from scaffold.refactor import refactor_script
-from tests.scaffold_refactor.helpers import FIT, LAYOUT, SCRIPTS, python_files, run
+from tests.scaffold.refactor.helpers import FIT, LAYOUT, SCRIPTS, python_files, run
 
 pytestmark = pytest.mark.slow  # each pattern refactored, trained and verified against the script
 

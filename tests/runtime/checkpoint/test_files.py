@@ -20,7 +20,7 @@ from runtime.demos.boring_classes import BoringModel
 from runtime.plugins import AsyncCheckpointIO
 from runtime.utilities.exceptions import MisconfigurationException
 
-REPO = str(Path(__file__).resolve().parents[2])
+REPO = str(Path(__file__).resolve().parents[3])
 SCRIPT = Path(__file__).with_name("resume_script.py")
 
 

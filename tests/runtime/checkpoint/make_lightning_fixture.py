@@ -1,6 +1,6 @@
 """How fixtures/lightning_2_6.ckpt was made: run with PyTorch Lightning installed (2.6.6 here).
 
-    python tests/checkpoint/make_lightning_fixture.py tests/checkpoint/fixtures/lightning_2_6.ckpt
+    python tests/runtime/checkpoint/make_lightning_fixture.py tests/runtime/checkpoint/fixtures/lightning_2_6.ckpt
 
 The module is the same as ``FixtureModel`` in test_compat.py, so the runtime can load it by class.
 """

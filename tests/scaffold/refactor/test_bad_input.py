@@ -3,7 +3,7 @@ import pytest
 
 from scaffold.cli import run as scaffold
 from tests.scaffold.helpers import tree
-from tests.scaffold_refactor.helpers import SCRIPTS
+from tests.scaffold.refactor.helpers import SCRIPTS
 
 NO_LOOP = "import torch\n\nmodel = torch.nn.Linear(2, 1)\nprint(model(torch.zeros(1, 2)))\n"
 REQUIRED = '''import argparse

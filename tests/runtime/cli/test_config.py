@@ -9,8 +9,8 @@ from runtime.callbacks import ModelCheckpoint
 from runtime.cli import LightningCLI
 from runtime.demos.boring_classes import BoringDataModule, BoringModel
 from runtime.loggers import CSVLogger
-from tests.cli.helpers import FAST, print_config, toy_cli, write_yaml
-from tests.cli.toy import ToyData, ToyModel
+from tests.runtime.cli.helpers import FAST, print_config, toy_cli, write_yaml
+from tests.runtime.cli.toy import ToyData, ToyModel
 
 
 def test_configs_merge_in_order_and_flags_win_by_position(tmp_path, capsys):
@@ -91,10 +91,10 @@ def test_subclass_mode_model_and_data(capsys):
     cli = LightningCLI(args=args)
     assert type(cli.model) is BoringModel and type(cli.datamodule) is BoringDataModule and cli.trainer.global_step == 2
     cli = LightningCLI(ToyModel, subclass_mode_model=True, run=False,
-                       args=["--model=tests.cli.toy.ToyModel", "--model.hidden=3", "--model.init_args.lr=0.2"])
+                       args=["--model=tests.runtime.cli.toy.ToyModel", "--model.hidden=3", "--model.init_args.lr=0.2"])
     assert cli.model.hparams.hidden == 3 and cli.model.hparams.lr == 0.2 and cli.datamodule is None
     cfg = print_config(capsys, "--model=ToyModel", cli=lambda *a: LightningCLI(ToyModel, subclass_mode_model=True, run=False, args=list(a)))
-    assert cfg["model"]["class_path"] == "tests.cli.toy.ToyModel" and cfg["model"]["init_args"]["hidden"] == 8
+    assert cfg["model"]["class_path"] == "tests.runtime.cli.toy.ToyModel" and cfg["model"]["init_args"]["hidden"] == 8
 
 
 def test_optimizer_and_lr_scheduler_from_the_config():

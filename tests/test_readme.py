@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # each README block in a fresh process
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
 
 

@@ -14,7 +14,7 @@ from scaffold.errors import BadNameError
 from scaffold.refactor import refactor_script
 from scaffold.refactor.check import check_source
 from scaffold.refactor.errors import NoTrainingLoopError
-from tests.scaffold_refactor.helpers import FIT, python_files, run
+from tests.scaffold.refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow"]

@@ -5,8 +5,8 @@ import pytest
 
 from runtime.cli import LightningCLI
 from runtime.demos.boring_classes import BoringDataModule, BoringModel
-from tests.cli.helpers import cli_error, toy_cli, write_yaml
-from tests.cli.toy import ToyData, ToyModel
+from tests.runtime.cli.helpers import cli_error, toy_cli, write_yaml
+from tests.runtime.cli.toy import ToyData, ToyModel
 
 
 def test_unknown_key_suggests_the_nearest(capsys):

@@ -18,7 +18,7 @@ from runtime.checkpoint.io import (CheckpointWriteError, CorruptCheckpointError,
                                    remove_stale_temporaries)
 from runtime.demos.boring_classes import BoringModel
 
-REPO = str(Path(__file__).resolve().parents[2])
+REPO = str(Path(__file__).resolve().parents[3])
 
 
 class Wide(BoringModel):

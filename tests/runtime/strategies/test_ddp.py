@@ -19,7 +19,7 @@ from runtime.utilities.exceptions import MisconfigurationException
 pytestmark = pytest.mark.slow  # several real processes per test
 
 SCRIPT = Path(__file__).with_name("ddp_script.py")
-REPO = str(Path(__file__).resolve().parents[2])
+REPO = str(Path(__file__).resolve().parents[3])
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import torch
 pytestmark = pytest.mark.slow  # runs killed and resumed as real processes
 
 SCRIPT = Path(__file__).with_name("resume_script.py")
-REPO = str(Path(__file__).resolve().parents[2])
+REPO = str(Path(__file__).resolve().parents[3])
 STEPS_PER_EPOCH, EPOCHS = 10, 3
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from tests.strategies import test_ddp, test_fsdp
+from tests.runtime.strategies import test_ddp, test_fsdp
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

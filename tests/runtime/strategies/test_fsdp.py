@@ -22,7 +22,7 @@ from runtime.utilities.exceptions import MisconfigurationException
 pytestmark = pytest.mark.slow  # several real processes per test
 
 SCRIPT = Path(__file__).with_name("fsdp_script.py")
-REPO = str(Path(__file__).resolve().parents[2])
+REPO = str(Path(__file__).resolve().parents[3])
 _DIST_ENV = ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR", "NODE_RANK", "GROUP_RANK")
 
 

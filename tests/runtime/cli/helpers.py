@@ -3,7 +3,7 @@ import pytest
 import yaml
 
 from runtime.cli import LightningCLI
-from tests.cli.toy import ToyData, ToyModel
+from tests.runtime.cli.toy import ToyData, ToyModel
 
 # the smallest real run: two batches, no progress bar or summary
 FAST = ["--trainer.max_epochs=1", "--trainer.limit_train_batches=2", "--trainer.limit_val_batches=1",

@@ -28,7 +28,7 @@ def test_import_runtime_loggers_does_not_import_tensorboard():
         "bad = [m for m in ('tensorboard', 'torch.utils.tensorboard', 'rich') if m in sys.modules];"
         "assert not bad, bad"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))))
 
 
 def test_tensorboard_versions_are_lazy_and_count_up(tmp_path):

@@ -70,5 +70,5 @@ def test_metric_logged_on_step_and_epoch_and_reset(tmp_path):
 
 def test_import_runtime_does_not_import_metrics():
     code = "import sys, runtime; assert 'runtime.metrics' not in sys.modules; import runtime as pl; pl.metrics.Accuracy(); print('ok')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(__import__("pathlib").Path(__file__).parents[3]))
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr

@@ -1,7 +1,7 @@
 """``--help``: model and data arguments with their types, defaults and docstring descriptions."""
 import pytest
 
-from tests.cli.helpers import toy_cli
+from tests.runtime.cli.helpers import toy_cli
 
 
 def _help(capsys, *args) -> str:

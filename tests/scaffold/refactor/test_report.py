@@ -3,7 +3,7 @@ import pytest
 
 from scaffold.refactor import refactor_script
 from scaffold.refactor.verify import compare
-from tests.scaffold_refactor.helpers import FIT, SCRIPTS, run
+from tests.scaffold.refactor.helpers import FIT, SCRIPTS, run
 
 NETDEFS = '''import torch
 

@@ -10,7 +10,7 @@ import yaml
 
 pytestmark = pytest.mark.slow  # a generated project's train.py run as real processes
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRAIN_PY = '''from runtime.cli import LightningCLI
 from toyproj.datamodule import ToyData
 from toyproj.module import ToyModel
