@@ -2,6 +2,9 @@
 
 
 class _Nothing:
+    def __init__(self, *a, **k):  # also stands in for classes (`Axes3D(fig)`)
+        pass
+
     def __call__(self, *a, **k):
         return _Nothing()
 
