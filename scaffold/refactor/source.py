@@ -9,6 +9,9 @@
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 import builtins
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +54,36 @@ class Script:
         return first
 
 
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _decode(path: Path) -> str:
+    """The script's text in the encoding it declares (PEP 263: a coding line in its first two lines), else UTF-8.
+
+    The declaration itself is replaced by a plain comment (same line count): generated files are UTF-8, and a kept
+    ``coding: latin-1`` line would make Python misread them.
+    """
+    data = path.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as err:
+        if "unknown encoding" in str(err):  # declared, but not one Python knows
+            raise ScriptSyntaxError(f"{path}: {err}; declare an encoding Python knows, or save it as UTF-8") from None
+        encoding = "utf-8"  # undeclared and not UTF-8: the decode below says so
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise ScriptSyntaxError(
+            f"{path} is not a Python script (not {encoding} text: {err.reason} at byte {err.start}); save it as UTF-8 "
+            "or declare its encoding on its first line, e.g. '# -*- coding: latin-1 -*-'"
+        ) from None
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines[:2]):
+        if _CODING.match(line.encode("utf-8")):
+            lines[i] = "# (this script declared its encoding; it is read and written as UTF-8)" + line[len(line.rstrip("\r\n")):]
+    return "".join(lines)
+
+
 def load_script(path: str | Path) -> Script:
     """Read and parse ``path``; a missing file or a syntax error is a clear error naming the place."""
     path = Path(path)
@@ -58,10 +91,7 @@ def load_script(path: str | Path) -> Script:
         raise ScriptNotFoundError(f"{path}: no such file; give the path of a Python training script")
     if not path.is_file():
         raise ScriptNotFoundError(f"{path} is not a file; give the path of a Python training script")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ScriptSyntaxError(f"{path} is not a Python script (not UTF-8 text: {err.reason} at byte {err.start})") from None
+    text = _decode(path)
     if "\x00" in text:
         raise ScriptSyntaxError(f"{path} is not a Python script (it contains NUL bytes)")
     try:

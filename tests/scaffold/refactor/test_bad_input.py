@@ -93,3 +93,28 @@ def test_arguments_for_a_script_without_a_parser(tmp_path, capsys):
     code, err = _refactor(tmp_path, capsys, str(SCRIPTS / "p4_manual_sgd.py"), "--output", str(tmp_path / "out"), "--", "--lr", "1")
     assert code != 0 and "no argparse parser" in err
     assert tree(tmp_path) == []
+
+
+def test_latin1_declared_script_is_read_in_its_encoding(tmp_path, capsys):
+    # PEP 263: a script may declare its encoding; a latin-1 script is not "not a Python script".
+    text = ("# -*- coding: latin-1 -*-\n# entraînement\nimport torch\n\nmodel = torch.nn.Linear(2, 1)\n"
+            "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor epoch in range(2):\n"
+            "    for x in torch.randn(4, 3, 2):\n        opt.zero_grad()\n        loss = model(x).sum()\n"
+            "        loss.backward()\n        opt.step()\n    print(\"époque\", epoch, loss.item())\n")
+    script = tmp_path / "train.py"
+    script.write_bytes(text.encode("latin-1"))
+    code, err = _refactor(tmp_path, capsys, str(script), "--output", str(tmp_path / "out"))
+    assert code == 0, err
+    written = {p.name: p.read_bytes().decode("utf-8") for p in (tmp_path / "out").rglob("*.py")}  # UTF-8 ...
+    for name, source in written.items():
+        assert "coding: latin-1" not in source, name  # ... so the declaration does not travel with the code
+        compile(source, name, "exec")
+    assert any('"époque"' in source for source in written.values())
+
+
+def test_undecodable_script_says_how_to_fix_it(tmp_path, capsys):
+    script = tmp_path / "train.py"
+    script.write_bytes(b"import torch\nx = '\xe9'\n")  # latin-1 bytes, no declaration
+    code, err = _refactor(tmp_path, capsys, str(script), "--output", str(tmp_path / "out"))
+    assert code != 0 and "not a Python script" in err and "declare its encoding" in err
+    assert not (tmp_path / "out").exists()
