@@ -1,23 +1,37 @@
-"""Callbacks: hooks into the loop, and the ones the trainer adds by default."""
-from runtime.callbacks.batch_size_finder import BatchSizeFinder
-from runtime.callbacks.callback import Callback
-from runtime.callbacks.checkpoint import Checkpoint
-from runtime.callbacks.model_checkpoint import ModelCheckpoint
-from runtime.callbacks.model_summary import ModelSummary
-from runtime.callbacks.rich_model_summary import RichModelSummary
-from runtime.callbacks.on_exception_checkpoint import OnExceptionCheckpoint
-from runtime.callbacks.progress import ProgressBar, RichProgressBar, RichProgressBarTheme, TextProgressBar, TQDMProgressBar
-from runtime.callbacks.device_stats_monitor import DeviceStatsMonitor
-from runtime.callbacks.early_stopping import EarlyStopping
-from runtime.callbacks.finetuning import BackboneFinetuning, BaseFinetuning
-from runtime.callbacks.gradient_accumulation_scheduler import GradientAccumulationScheduler
-from runtime.callbacks.lambda_function import LambdaCallback
-from runtime.callbacks.lr_finder import LearningRateFinder
-from runtime.callbacks.lr_monitor import LearningRateMonitor
-from runtime.callbacks.prediction_writer import BasePredictionWriter
-from runtime.callbacks.stochastic_weight_avg import StochasticWeightAveraging
-from runtime.callbacks.throughput_monitor import ThroughputMonitor
-from runtime.callbacks.timer import Timer
+"""Callbacks: hooks into the loop, and the ones the trainer adds by default.
+
+Each name is imported from its module on first use (PEP 562), so `import runtime` does not load every callback
+(rich, tqdm and the monitors among them): `from runtime.callbacks import EarlyStopping` works as before.
+"""
+import importlib
+from typing import Any
+
+_WHERE = {
+    "BatchSizeFinder": "runtime.callbacks.batch_size_finder",
+    "Callback": "runtime.callbacks.callback",
+    "Checkpoint": "runtime.callbacks.checkpoint",
+    "ModelCheckpoint": "runtime.callbacks.model_checkpoint",
+    "ModelSummary": "runtime.callbacks.model_summary",
+    "RichModelSummary": "runtime.callbacks.rich_model_summary",
+    "OnExceptionCheckpoint": "runtime.callbacks.on_exception_checkpoint",
+    "ProgressBar": "runtime.callbacks.progress",
+    "RichProgressBar": "runtime.callbacks.progress",
+    "RichProgressBarTheme": "runtime.callbacks.progress",
+    "TextProgressBar": "runtime.callbacks.progress",
+    "TQDMProgressBar": "runtime.callbacks.progress",
+    "DeviceStatsMonitor": "runtime.callbacks.device_stats_monitor",
+    "EarlyStopping": "runtime.callbacks.early_stopping",
+    "BackboneFinetuning": "runtime.callbacks.finetuning",
+    "BaseFinetuning": "runtime.callbacks.finetuning",
+    "GradientAccumulationScheduler": "runtime.callbacks.gradient_accumulation_scheduler",
+    "LambdaCallback": "runtime.callbacks.lambda_function",
+    "LearningRateFinder": "runtime.callbacks.lr_finder",
+    "LearningRateMonitor": "runtime.callbacks.lr_monitor",
+    "BasePredictionWriter": "runtime.callbacks.prediction_writer",
+    "StochasticWeightAveraging": "runtime.callbacks.stochastic_weight_avg",
+    "ThroughputMonitor": "runtime.callbacks.throughput_monitor",
+    "Timer": "runtime.callbacks.timer",
+}
 
 __all__ = [
     "BatchSizeFinder",
@@ -45,3 +59,16 @@ __all__ = [
     "ThroughputMonitor",
     "Timer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runtime.callbacks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
