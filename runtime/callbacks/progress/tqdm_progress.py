@@ -7,7 +7,7 @@ from runtime.callbacks.progress.text import _format_num, _read
 
 
 def _tqdm_class() -> type:
-    from tqdm import tqdm  # torch imports tqdm already; imported here so the bar alone decides
+    from tqdm import tqdm  # imported when a bar is drawn, so `import runtime` stays light
 
     class Tqdm(tqdm):
         @staticmethod
