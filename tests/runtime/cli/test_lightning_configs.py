@@ -1,5 +1,6 @@
-"""LightningCLI cases taken from Lightning's own tests and docs (tests/tests_pytorch/test_cli.py,
-docs/source-pytorch/cli/*), with ``lightning.pytorch`` renamed to ``runtime`` and nothing else changed."""
+"""The LightningCLI usages that Lightning's tests and docs exercise (tests/tests_pytorch/test_cli.py,
+docs/source-pytorch/cli/*), as our own tests: the same arguments and configs, class paths renamed from
+``lightning.pytorch`` to ``runtime``, so a config written for Lightning is shown to run here."""
 import json
 import os
 from pathlib import Path
