@@ -13,6 +13,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.optim import Optimizer
 
 from runtime.callbacks.callback import Callback
+from runtime.strategies.deepspeed import DeepSpeedStrategy
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 
@@ -168,7 +169,7 @@ class BaseFinetuning(Callback):
     # -- hooks
     def setup(self, trainer, pl_module, stage: str) -> None:
         self.freeze_before_training(pl_module)
-        if type(trainer.strategy).__name__ == "DeepSpeedStrategy" or getattr(trainer.strategy, "strategy_name", "") == "deepspeed":
+        if isinstance(trainer.strategy, DeepSpeedStrategy):
             raise NotImplementedError(
                 "The Finetuning callback does not support running with the DeepSpeed strategy."
                 " Choose a different strategy or disable the callback."

@@ -54,7 +54,7 @@ class Script:
         return first
 
 
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 
 def _decode(path: Path) -> str:
@@ -79,7 +79,7 @@ def _decode(path: Path) -> str:
         ) from None
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines[:2]):
-        if _CODING.match(line.encode("utf-8")):
+        if _CODING.match(line):
             lines[i] = "# (this script declared its encoding; it is read and written as UTF-8)" + line[len(line.rstrip("\r\n")):]
     return "".join(lines)
 
