@@ -308,7 +308,10 @@ def analyze(script: Script) -> Analysis:
     if driver is not None:
         calls_driver = [s for s in module_driver if any(dotted(c.func) == driver.name for c in calls_in(s))]
         main_call = calls_driver
-        setup = [s for s in module_driver if s not in calls_driver] + setup
+        # module code after the call runs once training has returned (304_save_reload: `save()` then `restore_net()`)
+        end = max((s.end_lineno for s in calls_driver), default=None)
+        setup = [s for s in module_driver if s not in calls_driver and (end is None or s.lineno < end)] + setup
+        after = after + [s for s in module_driver if s not in calls_driver and end is not None and s.lineno > end]
     else:
         setup = [s for s in module_driver if s.lineno < top.lineno]
         after = [s for s in module_driver if s.lineno > top.end_lineno]

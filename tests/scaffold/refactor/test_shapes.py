@@ -17,7 +17,8 @@ from scaffold.refactor.errors import NoTrainingLoopError
 from tests.scaffold.refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
-WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow"]
+WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
+           "save_then_restore"]
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,19 @@ def test_written_projects_pass_their_own_check(projects, name):
     """Every file compiles and reads only names it defines (the check that runs before writing, run again here)."""
     for path in python_files(projects[name].path):
         assert check_source(path.name, path.read_text()) == [], path
+
+
+def _method(result, name):
+    tree = ast.parse(_text(result, "{package}/module.py"))
+    return next(ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+def test_module_code_after_the_training_call_runs_after_training(projects):
+    """`save()` then `restore()` at module level: restore() loads what save() wrote, so it runs at the end, not in __init__."""
+    result = projects["save_then_restore"]
+    assert "restore()" not in _method(result, "__init__")
+    end = _method(result, "on_train_end").splitlines()
+    assert end[-1].strip() == "restore()" and "torch.save" in end[-2]
 
 
 def test_helper_globals_live_where_the_functions_read_them(projects):
