@@ -37,7 +37,7 @@ def is_overridden(name: str, obj: Any, base: type | None = None) -> bool:
         if base is None:
             return callable(getattr(obj, name, None))
     if name in getattr(obj, "__dict__", {}):
-        return True
+        return obj.__dict__[name] is not None  # `model.val_dataloader = None` switches a hook off, as in Lightning
     own = getattr(type(obj), name, None)
     return own is not None and own is not getattr(base, name, None)
 

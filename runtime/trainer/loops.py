@@ -97,12 +97,16 @@ def run_train_epoch(trainer, run, loader) -> None:
     keep_outputs = hooks.module_overrides("training_epoch_end")
     epoch_outputs: list = []
 
-    hooks("on_epoch_start")  # the 1.x hook, before its 2.x successor (skipped unless someone defines it)
-    hooks("on_train_epoch_start")
+    if p.epoch_batch_idx == 0:  # as Lightning: a fit resumed mid-epoch does not start the epoch again
+        hooks("on_epoch_start")  # the 1.x hook, before its 2.x successor (skipped unless someone defines it)
+        hooks("on_train_epoch_start")
     validates = data.val_epoch_due(trainer) and data.val_enabled(trainer, run)  # decided once per epoch
     automatic = trainer.lightning_module.automatic_optimization
     accumulate = trainer.flags.accumulate_grad_batches  # read after on_train_epoch_start: a callback may set it there
     to_device = trainer.strategy.batch_to_device
+    # ReduceLROnPlateau with interval "step": stepped after every optimizer step, once validation has logged
+    plateau_steps = automatic and any(c.reduce_on_plateau and c.interval == "step" for c in trainer.lr_scheduler_configs)
+    finished = False  # the loader ran out (not a stop): the epoch is complete
     for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
         run.is_last_batch = is_last
         batch = to_device(batch, 0)
@@ -123,14 +127,17 @@ def run_train_epoch(trainer, run, loader) -> None:
         if validates and data.val_due(trainer, run, batch_idx, is_last, trainer.should_stop and stop_requested(trainer)):
             validate_in_fit(trainer, run, steps)
         if steps:
+            if plateau_steps:
+                step_schedulers(trainer, "step", plateau=True)
             p.batches_that_stepped += 1
+        finished = is_last
         run.pending_step = False
         if run.received_signal or run.peer_signals is not None:
             save_if_preempted(trainer, run)
         if should_stop(trainer, run):
             break
 
-    end_train_epoch(trainer, run, results, epoch_outputs if keep_outputs else None)
+    end_train_epoch(trainer, run, results, epoch_outputs if keep_outputs else None, finished)
 
 
 def begin_train_epoch(trainer, run, loader) -> Results:
@@ -149,10 +156,12 @@ def begin_train_epoch(trainer, run, loader) -> Results:
     return results
 
 
-def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None) -> None:
+def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None, finished: bool) -> None:
+    """The epoch-end hooks and logging. ``finished``: all its batches ran; an epoch cut short (max_steps, a stop)
+    is resumed from a checkpoint saved here at its next batch, and does not step ReduceLROnPlateau."""
     hooks = trainer._hooks
     p = trainer._progress
-    p.epoch_done = True
+    p.epoch_done = finished
     results.publish_epoch(trainer)
     if epoch_outputs is not None:
         out = hooks.module("training_epoch_end", epoch_outputs)
@@ -164,7 +173,7 @@ def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None) 
     send_to_loggers(trainer, results.epoch_end(trainer), epoch_end=True)
     hooks.callbacks("on_train_epoch_end", monitoring=True)
     hooks("on_epoch_end")  # 1.x
-    if trainer.lightning_module.automatic_optimization:
+    if finished and trainer.lightning_module.automatic_optimization:
         step_schedulers(trainer, "epoch", plateau=True)
     p.current_epoch += 1
     p.epoch_batch_idx = 0
@@ -190,8 +199,6 @@ def validate_in_fit(trainer, run, steps: bool) -> None:
     with isolate_rng():
         run_evaluation(trainer, run, RunningStage.VALIDATING, data.val_loaders(trainer, run), run.num_val_batches)
     run.last_val_time = time.monotonic()  # a duration val_check_interval counts from here
-    if steps and trainer.lightning_module.automatic_optimization and trainer.lr_scheduler_configs:
-        step_schedulers(trainer, "step", plateau=True)
 
 
 def save_if_preempted(trainer, run) -> None:
@@ -357,10 +364,13 @@ def step_schedulers(trainer, interval: str, plateau: bool) -> None:
                 available = sorted(trainer.callback_metrics)
                 if config.strict:
                     raise MisconfigurationException(
-                        f"ReduceLROnPlateau is conditioned on metric {config.monitor!r}, which was not logged. "
-                        f"Logged metrics: {available}. Set the scheduler's `monitor` to one of them."
+                        f"ReduceLROnPlateau conditioned on metric {config.monitor} which is not available. Available "
+                        f"metrics are: {available}. Log it with `self.log({config.monitor!r}, ...)`, or set the `monitor` "
+                        "key of the lr scheduler dict to one of them."
                     )
-                rank_zero_warn(f"ReduceLROnPlateau metric {config.monitor!r} not found ({available}); the scheduler is not stepped.")
+                rank_zero_warn(f"ReduceLROnPlateau conditioned on metric {config.monitor} which is not available but "
+                               f"strict is set to `False` (available: {available}). Skipping learning rate update.",
+                               category=RuntimeWarning)
                 continue
         trainer._hooks.module("lr_scheduler_step", config.scheduler, metric)
 

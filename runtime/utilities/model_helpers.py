@@ -39,6 +39,8 @@ def is_overridden(method_name: str, instance: Any = None, parent: type | None = 
     if attr is None:
         return False
     attr = getattr(attr, "__wrapped__", attr)  # functools.wraps
+    if attr is None:  # a wrapper of nothing (a hook switched off with `= None`, then wrapped)
+        return False
     if isinstance(attr, Mock):  # Mock(wraps=original) is not an override; a bare Mock overrides nothing either
         attr = attr._mock_wraps
         if attr is None:
