@@ -235,17 +235,11 @@ def _validate_schedulers(optimizers: list, configs: list[LRSchedulerConfig], mod
             raise TypeError(f"The provided lr scheduler `{name}` is invalid. It should have `state_dict` and "
                             "`load_state_dict` methods defined (they are saved in and restored from checkpoints).")
         if (model.automatic_optimization and not isinstance(scheduler, torch_types)
-                and not is_overridden("lr_scheduler_step", model, _module_base(model))):
+                and not is_overridden("lr_scheduler_step", model)):
             raise MisconfigurationException(
                 f"The provided lr scheduler `{name}` doesn't follow PyTorch's LRScheduler API. You should override "
                 "the `LightningModule.lr_scheduler_step` hook with your own logic if you are using a custom LR scheduler."
             )
-
-
-def _module_base(model: Any) -> type:
-    from runtime.core.module import LightningModule
-
-    return LightningModule
 
 
 def validate_optimizer_count(optimizers: list, model: Any) -> None:
