@@ -23,11 +23,11 @@ from scaffold.answers import (
     guess_kind,
     load_spec,
 )
-from scaffold.errors import RenderError, TargetExistsError
+from scaffold.errors import TargetExistsError
+from scaffold.render import format_tree, merge_into, render_template, shared_dir, verbatim_sources
 from scaffold.templates import list_templates
 
 ANSWERS_FILE = ".scaffold.json"
-_MARKERS = ("{{", "{%", "{#", "cookiecutter.")
 
 
 @dataclass
@@ -82,8 +82,6 @@ def plan_project(
 
 def render(plan: Plan, into: Path) -> Path:
     """Render the template into ``into`` (which must exist), format it with black, write the answers file."""
-    from cookiecutter.generate import generate_files
-
     context = {
         "cookiecutter": {
             **{k: v for k, v in plan.spec.raw.items() if k.startswith("_") and not k.startswith("__")},
@@ -93,19 +91,14 @@ def render(plan: Plan, into: Path) -> Path:
             **plan.answers,
         }
     }
-    try:
-        out = Path(generate_files(repo_dir=str(plan.spec.info.path), context=context, output_dir=str(into),
-                                  accept_hooks=False))
-    except Exception as err:  # cookiecutter raises several unrelated types for a broken template
-        raise RenderError(f"the {plan.spec.name} template failed to render: {type(err).__name__}: {err}") from err
-    _check_markers(out, [str(v) for v in plan.answers.values()])
-    _format_with_black(out, _verbatim_sources(plan.spec.info.path))
+    out = render_template(plan.spec.info.path, context, into, answers=[str(v) for v in plan.answers.values()])
+    format_tree(out, verbatim_sources(plan.spec.info.path, shared_dir()))
     record = {
         "name": plan.name,
         "package": plan.package,
         "template": plan.spec.name,
         "template_version": plan.spec.version,
-        "scaffold_version": _scaffold_version(),
+        "scaffold_version": scaffold_version(),
         "answers": plan.answers,
     }
     (out / ANSWERS_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -134,7 +127,7 @@ def new_project(
         rendered = render(plan, tmp_root)
         parent.mkdir(parents=True, exist_ok=True)
         if plan.target.is_dir():
-            _merge(rendered, plan.target)  # --force: the project's files over the existing folder
+            merge_into(rendered, plan.target)  # --force: the project's files over the existing folder
         else:
             shutil.move(str(rendered), str(plan.target))
     finally:
@@ -142,70 +135,8 @@ def new_project(
     return plan.target
 
 
-def _merge(src: Path, dst: Path) -> None:
-    for path in sorted(src.rglob("*")):
-        rel = path.relative_to(src)
-        if path.is_dir():
-            (dst / rel).mkdir(parents=True, exist_ok=True)
-        else:
-            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dst / rel)
-
-
-def _text_files(root: Path):
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".md", ".toml", ".yaml", ".yml", ".json", ".cfg", ".gitignore", ""}:
-            yield path
-
-
-def _check_markers(root: Path, answers: list[str] = ()) -> None:
-    """A RenderError for template syntax left in the output; the user's own answers (a data path with
-    ``{{`` in it) are not template syntax, so they are taken out of the text before looking."""
-    quoted = [a for a in answers if any(m in a for m in _MARKERS)]
-    quoted += [json.dumps(a)[1:-1] for a in quoted]
-    for path in _text_files(root):
-        text = path.read_text(encoding="utf-8")
-        for answer in quoted:
-            text = text.replace(answer, "")
-        for marker in _MARKERS:
-            if marker in text:
-                line = text[: text.index(marker)].count("\n") + 1
-                raise RenderError(f"{path.relative_to(root)}:{line}: unrendered template marker {marker!r}")
-    for path in root.rglob("*"):
-        if "{{" in path.name or "}}" in path.name:
-            raise RenderError(f"{path.relative_to(root)}: unrendered template marker in a file name")
-
-
-def _verbatim_sources(template_dir: Path) -> set[str]:
-    """The template's Python files without template syntax: they render as they are, and are kept black-formatted
-    in the template itself (tests/scaffold/test_templates.py checks it), so black need not read them again."""
-    texts = set()
-    for path in template_dir.rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        if not any(marker in text for marker in _MARKERS):
-            texts.add(text.rstrip("\n"))  # rendering drops the last newline
-    return texts
-
-
-def _format_with_black(root: Path, formatted: set[str] = frozenset()) -> None:
-    import black
-
-    mode = black.Mode()
-    for path in sorted(root.rglob("*.py")):
-        src = path.read_text(encoding="utf-8")
-        if src.rstrip("\n") in formatted:
-            path.write_text(src.rstrip("\n") + "\n", encoding="utf-8")
-            continue
-        try:
-            formatted = black.format_file_contents(src, fast=False, mode=mode)
-        except black.NothingChanged:
-            continue
-        except Exception as err:  # black.InvalidInput and friends: the template emitted broken Python
-            raise RenderError(f"{path.relative_to(root)}: black cannot format the rendered file: {err}") from err
-        path.write_text(formatted, encoding="utf-8")
-
-
-def _scaffold_version() -> str:
+def scaffold_version() -> str:
+    """The installed kindling's version, written into each project's .scaffold.json."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -77,20 +77,15 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
     plan = make_plan(info, list(script_args))
     emitter = Emitter(plan, package, prefix)
     sources = emitter.build()
-    files = {
-        "train.py": emitter.train_py(),
+    files = _layout(name, package, script.name, plan.mode, emitter)
+    files.update({
         "configs/default.yaml": emitter.config(),
-        f"{package}/__init__.py": f'"""{name}: refactored from {script.name} by `scaffold refactor`."""\n',
         f"{package}/module.py": sources["module"],
         f"{package}/datamodule.py": sources["data"],
         f"{package}/models.py": sources["models"],
-        "tests/test_smoke.py": emitter.smoke_test(),
         "REFACTOR.md": emitter.report(),
-        "README.md": _readme(name, package, script.name, plan.mode),
-        "pyproject.toml": _pyproject(name, package),
-        ".gitignore": "__pycache__/\n*.pyc\n.pytest_cache/\nlightning_logs/\ncheckpoints/\n*.ckpt\n",
         ".scaffold.json": emitter.record(name, list(script_args)),
-    }
+    })
     files = _formatted(files)
     _check(files, emitter, loaded)
     parent = target.parent
@@ -104,9 +99,9 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
             path.write_text(text, encoding="utf-8")
         carried = _carry_local_files(loaded, out)
         if target.is_dir():
-            from scaffold.generate import _merge
+            from scaffold.render import merge_into
 
-            _merge(out, target)
+            merge_into(out, target)
         else:
             shutil.move(str(out), str(target))
     finally:
@@ -122,10 +117,10 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
 
 
 def _formatted(files: dict[str, str]) -> dict[str, str]:
-    """The Python files through black, in memory: the check reads the lines that will be written."""
-    import black
-
+    """The Python files through black, in memory (as `scaffold new` formats its own): the check reads the lines that
+    will be written."""
     from scaffold.errors import RenderError
+    from scaffold.render import format_python
 
     out = dict(files)
     for rel, src in files.items():
@@ -133,12 +128,10 @@ def _formatted(files: dict[str, str]) -> dict[str, str]:
             continue
         try:
             ast.parse(src)
-            out[rel] = black.format_file_contents(src, fast=False, mode=black.Mode())
-        except black.NothingChanged:
-            continue
-        except Exception as err:
+        except SyntaxError as err:
             raise RenderError(f"{rel}: scaffold refactor produced Python that does not parse ({err}); "
                               "this is a bug in scaffold, please report it with the script") from err
+        out[rel] = format_python(src, rel)
     return out
 
 
@@ -221,15 +214,13 @@ def _local_references(tree: ast.AST, base: Path, script, carried: list[str]) -> 
                     pass
 
 
-def _readme(name: str, package: str, script: str, mode: str) -> str:
-    return (f"# {name}\n\nRefactored from `{script}` by `scaffold refactor` onto [runtime](https://pypi.org/project/kindling/) "
-            f"(`import runtime as pl`, the PyTorch Lightning 2.x API); {mode} optimization.\n\n"
-            "## Train\n\n```bash\npython train.py fit\npython train.py fit --trainer.max_epochs=3\n"
-            "python train.py fit --print_config\n```\n\n"
-            f"`{package}/models.py` holds the script's own classes and functions as written, `{package}/module.py` the "
-            f"LightningModule, `{package}/datamodule.py` the data. `REFACTOR.md` says where each line of `{script}` went.\n")
+def _layout(name: str, package: str, script: str, mode: str, emitter) -> dict[str, str]:
+    """The files the project shares with `scaffold new`'s (train.py, pyproject.toml, tests/conftest.py, .gitignore) and
+    the refactor's own README, smoke test and package docstring: rendered from the templates, as `scaffold new` does."""
+    from scaffold.render import REFACTOR_LAYOUT, read_tree, render_template
+    from scaffold.templates import templates_root
 
-
-def _pyproject(name: str, package: str) -> str:
-    return (f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["kindling"]\n\n'
-            f'[tool.setuptools]\npackages = ["{package}"]\n\n[tool.pytest.ini_options]\npythonpath = ["."]\ntestpaths = ["tests"]\n')
+    context = {"cookiecutter": {"project_name": name, "package_name": package, "_module_class": emitter.module_class,
+                                "_datamodule_class": emitter.data_class, "_refactored_from": script, "_mode": mode}}
+    with tempfile.TemporaryDirectory(prefix=".scaffold-") as tmp:
+        return read_tree(render_template(templates_root() / REFACTOR_LAYOUT, context, Path(tmp), answers=[name, script]))

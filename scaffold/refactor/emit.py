@@ -638,35 +638,17 @@ class Emitter:
             head += "# precision 16-mixed (the script's float16 autocast + GradScaler) needs a GPU; on a CPU use bf16-mixed or 32-true.\n"
         return head + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False)
 
-    def train_py(self) -> str:
-        return (f'"""Train, validate or test: `python train.py fit`, `python train.py fit --help`, `python train.py fit --print_config`."""\n'
-                "from runtime.cli import LightningCLI\n\n"
-                f"from {self.package}.datamodule import {self.data_class}\n"
-                f"from {self.package}.module import {self.module_class}\n\n"
-                'if __name__ == "__main__":\n'
-                f'    LightningCLI({self.module_class}, {self.data_class}, parser_kwargs={{"default_config_files": ["configs/default.yaml"]}})\n')
-
-    def smoke_test(self) -> str:
-        return ('"""The project\'s own test: one fast_dev_run fit through the config runner."""\n'
-                "import subprocess\nimport sys\nfrom pathlib import Path\n\nROOT = Path(__file__).resolve().parents[1]\n\n\n"
-                "def test_fast_dev_run():\n"
-                "    cmd = [sys.executable, \"train.py\", \"fit\", \"--trainer.fast_dev_run=true\", \"--trainer.accelerator=cpu\"]\n"
-                "    if \"16-mixed\" in (ROOT / \"configs\" / \"default.yaml\").read_text() and \"bf16\" not in (ROOT / \"configs\" / \"default.yaml\").read_text():\n"
-                "        cmd.append(\"--trainer.precision=bf16-mixed\")\n"
-                "    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)\n"
-                "    assert proc.returncode == 0, proc.stderr\n")
-
     def report(self) -> str:
         from scaffold.refactor.report import report
 
         return report(self)
 
     def record(self, name: str, script_args: list[str]) -> str:
-        from scaffold.generate import _scaffold_version
+        from scaffold.generate import scaffold_version
 
         return json.dumps({"name": name, "package": self.package, "refactored_from": self.script.path.name,
                            "script_args": list(script_args), "mode": self.plan.mode,
-                           "scaffold_version": _scaffold_version()}, indent=2) + "\n"
+                           "scaffold_version": scaffold_version()}, indent=2) + "\n"
 
 
 _AS_LOADER = '''

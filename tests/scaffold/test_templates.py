@@ -61,13 +61,6 @@ def test_train_py_fit_writes_logs_checkpoint_pictures_and_says_where(projects, k
         assert f"{folder}: lightning_logs/version_0/{folder}" in proc.stdout, proc.stdout[-2000:]
 
 
-@pytest.mark.parametrize("helper", ["images.py", "report.py", "shapes.py"])
-def test_helpers_shared_by_templates_are_the_same_file(helper):
-    # each generated project stands alone, so each template carries its own copy: they must not drift apart
-    copies = {p.read_text() for p in (ROOT / "templates").glob(f"*/*/*/{helper}")}
-    assert len(copies) == 1, f"the copies of {helper} differ"
-
-
 def test_template_python_without_template_syntax_is_black_formatted():
     # `scaffold new` copies these files as they are and skips black on them (it is the slowest step)
     import black

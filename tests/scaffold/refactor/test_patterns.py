@@ -106,3 +106,10 @@ def test_cli_verify_with_script_arguments(tmp_path):
     assert config["trainer"]["max_epochs"] == 2 and config["seed_everything"] == 3
     assert "Where each part of the script went" in proc.stdout
     assert "step  script" in proc.stdout and "MATCH" in proc.stdout
+
+
+def test_project_own_tests_pass(projects):
+    """The project's own tests (tests/test_smoke.py, with the conftest.py every project shares) pass where it stands;
+    p6's float16 config is run in bf16 on the CPU by the test itself."""
+    proc = run(["-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=projects["p6_amp"].path, timeout=600)
+    assert proc.returncode == 0 and " passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: refactored from {{ cookiecutter._refactored_from }} by `scaffold refactor`."""
