@@ -10,6 +10,7 @@ so the script's own lines stay as they were written. Names a method changes that
 from __future__ import annotations
 
 import ast
+import copy
 import json
 from dataclasses import dataclass, field
 
@@ -103,7 +104,9 @@ class Emitter:
                     "device": "device bookkeeping removed: the trainer's `accelerator` chooses the device",
                     "amp": f"the GradScaler became `precision: {plan.precision}` in the config",
                     "logger": "the SummaryWriter became the trainer's TensorBoard logger (`self.log`)",
-                    "save": "`torch.save` replaced by the trainer's checkpoints"}.get(kind)
+                    "save": "`torch.save` replaced by the trainer's checkpoints",
+                    "optimizer_list": "the list of optimizers is made where the training reads it, from `self.optimizers()` "
+                                      "(the trainer's optimizers, built by configure_optimizers)"}.get(kind)
             if what:
                 plan.note(c.stmt, what)
         module: list[Method] = []
@@ -425,6 +428,16 @@ class Emitter:
         if name in plan.optimizers and module_side:
             i = plan.optimizers.index(name)
             return "self.optimizers()" if len(plan.optimizers) == 1 else f"self.optimizers()[{i}]"
+        if name in plan.optimizer_lists and module_side:
+            value = plan.optimizer_lists[name]
+            if isinstance(value, (ast.List, ast.Tuple)) and [dotted(e) for e in value.elts] == plan.optimizers:
+                return "self.optimizers()" if isinstance(value, ast.List) else "tuple(self.optimizers())"
+            class Trainers(ast.NodeTransformer):
+                def visit_Name(self, node):  # noqa: N802
+                    i = plan.optimizers.index(node.id) if node.id in plan.optimizers else None
+                    return node if i is None else ast.parse(f"self.optimizers()[{i}]", mode="eval").body
+
+            return ast.unparse(Trainers().visit(copy.deepcopy(value)))
         if name in plan.schedulers and module_side:
             i = plan.schedulers.index(name)
             return "self.lr_schedulers()" if len(plan.schedulers) == 1 else f"self.lr_schedulers()[{i}]"

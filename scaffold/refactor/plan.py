@@ -47,6 +47,7 @@ class Plan:
     model_names: list[str] = field(default_factory=list)
     optimizers: list[str] = field(default_factory=list)
     schedulers: list[str] = field(default_factory=list)
+    optimizer_lists: dict[str, ast.expr] = field(default_factory=dict)  # `optimizers = [opt_a, opt_b]` -> its value
     scaler_names: set[str] = field(default_factory=set)
     writer_names: set[str] = field(default_factory=set)
     mode: str = "automatic"
@@ -226,7 +227,13 @@ def _classify_setup(plan: Plan) -> None:
         text = plan.analysis.script.segment(s)
         leafs = {_leaf(c) for c in calls_in(s)}
         names = stored_names([s])
-        if id(s) in consumed or (ap and plan.args_name in names and any(_leaf(c) in ("parse_args", "parse_known_args") or dotted(c.func) == ap.function for c in calls_in(s))):
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and not calls_in(s) and \
+                loaded_names([s]) and loaded_names([s]) <= set(plan.optimizers):
+            # a list of the optimizers (306_optimizer: `optimizers = [opt_SGD, opt_Adam]`): the optimizers exist only once
+            # configure_optimizers ran, so the list is made where it is read, from the trainer's optimizers
+            kind = "optimizer_list"
+            plan.optimizer_lists[s.targets[0].id] = s.value
+        elif id(s) in consumed or (ap and plan.args_name in names and any(_leaf(c) in ("parse_args", "parse_known_args") or dotted(c.func) == ap.function for c in calls_in(s))):
             kind = "args"
         elif isinstance(s, ast.Expr) and leafs & _SEED_CALLS:
             kind = "seed"

@@ -18,7 +18,7 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
-           "save_then_restore"]
+           "save_then_restore", "optimizer_list"]
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,17 @@ def test_module_code_after_the_training_call_runs_after_training(projects):
     assert "restore()" not in _method(result, "__init__")
     end = _method(result, "on_train_end").splitlines()
     assert end[-1].strip() == "restore()" and "torch.save" in end[-2]
+
+
+def test_a_list_of_the_optimizers_is_made_from_the_trainers(projects):
+    """`optimizers = [opt_sgd, opt_adam]`: built in __init__/configure_model it read the optimizers before
+    configure_optimizers made them (IndexError); the step reads the trainer's."""
+    result = projects["optimizer_list"]
+    step = _method(result, "training_step")
+    assert "optimizers = self.optimizers()" in step
+    assert "by_name = {'sgd': self.optimizers()[0], 'adam': self.optimizers()[1]}" in step
+    for name in ("__init__", "configure_model"):
+        assert "optimizers" not in _method(result, name)
 
 
 def test_helper_globals_live_where_the_functions_read_them(projects):
