@@ -66,7 +66,7 @@ def test_template_python_without_template_syntax_is_black_formatted():
     import black
 
     plain = [p for p in (ROOT / "templates").rglob("*.py") if not any(m in p.read_text() for m in ("{{", "{%", "{#"))]
-    assert len(plain) > 10
+    assert len(plain) >= 10  # the helpers (one copy each under _shared) and the modules without template syntax
     for path in plain:
         with pytest.raises(black.NothingChanged):
             black.format_file_contents(path.read_text(), fast=True, mode=black.Mode())
