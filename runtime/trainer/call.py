@@ -1,9 +1,11 @@
 """One door for every hook: callbacks, the LightningModule and the LightningDataModule.
 
 The dispatcher remembers which objects override which hook, so a hook nobody overrides costs one dict
-lookup per call, and it records the name of the hook running so ``self.log`` can check where it is.
+lookup per call (nothing at all where the loops looked it up once with ``resolve``), and it records the
+name of the hook running so ``self.log`` can check where it is.
 """
 import inspect
+from functools import partial
 from typing import Any, Callable
 
 from runtime.callbacks.callback import Callback
@@ -76,6 +78,7 @@ class HookDispatcher:
         self._callbacks: dict[tuple[str, Any], list[Callable]] = {}
         self._modules: dict[str, Callable | None] = {}
         self._overrides: dict[str, bool] = {}
+        self._resolved: dict[str, Callable | None] = {}
         self.current_fx: str | None = None
         self._profiler = None
 
@@ -96,6 +99,7 @@ class HookDispatcher:
         self._callbacks.clear()
         self._modules.clear()
         self._overrides.clear()
+        self._resolved.clear()
         from runtime.profilers import is_active
 
         profiler = getattr(self.trainer, "profiler", None)
@@ -104,15 +108,9 @@ class HookDispatcher:
     # -- callbacks
     def callbacks(self, name: str, *args: Any, monitoring: bool | None = None, **kwargs: Any) -> None:
         """Run ``name`` on each callback that overrides it; ``monitoring`` selects checkpoint/early-stop ones."""
-        key = (name, monitoring)
-        fns = self._callbacks.get(key)
+        fns = self._callbacks.get((name, monitoring))
         if fns is None:
-            fns = [
-                self._profiled(getattr(cb, name), f"[Callback]{cb.state_key}.{name}")
-                for cb in self.trainer.callbacks
-                if is_overridden(name, cb, Callback) and (monitoring is None or _is_monitoring(cb) == monitoring)
-            ]
-            self._callbacks[key] = fns
+            fns = self._callback_fns(name, monitoring)
         if not fns:
             return
         trainer = self.trainer
@@ -125,20 +123,20 @@ class HookDispatcher:
         finally:
             self.current_fx = prev
 
+    def _callback_fns(self, name: str, monitoring: bool | None) -> list[Callable]:
+        fns = self._callbacks[(name, monitoring)] = [
+            self._profiled(getattr(cb, name), f"[Callback]{cb.state_key}.{name}")
+            for cb in self.trainer.callbacks
+            if is_overridden(name, cb, Callback) and (monitoring is None or _is_monitoring(cb) == monitoring)
+        ]
+        return fns
+
     # -- module
     def module(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run the LightningModule's ``name`` (skipped when it is a no-op nobody overrides)."""
         fn = self._modules.get(name, False)
         if fn is False:
-            module = self.trainer.lightning_module
-            fn = None
-            if name not in _MODULE_NO_OPS or is_overridden(name, module, LightningModule):
-                fn = getattr(module, name, None)
-            if fn is not None:
-                if name in _STEP_NAMES:
-                    fn = _declared_args_only(fn, _STEP_NAMES[name])
-                fn = self._profiled(fn, f"[LightningModule]{type(module).__name__}.{name}")
-            self._modules[name] = fn
+            fn = self._module_fn(name)
         if fn is None:
             return None
         prev = self.current_fx
@@ -147,6 +145,18 @@ class HookDispatcher:
             return fn(*args, **kwargs)
         finally:
             self.current_fx = prev
+
+    def _module_fn(self, name: str) -> Callable | None:
+        module = self.trainer.lightning_module
+        fn = None
+        if name not in _MODULE_NO_OPS or is_overridden(name, module, LightningModule):
+            fn = getattr(module, name, None)
+        if fn is not None:
+            if name in _STEP_NAMES:
+                fn = _declared_args_only(fn, _STEP_NAMES[name])
+            fn = self._profiled(fn, f"[LightningModule]{type(module).__name__}.{name}")
+        self._modules[name] = fn
+        return fn
 
     def module_overrides(self, name: str) -> bool:
         found = self._overrides.get(name)
@@ -177,9 +187,29 @@ class HookDispatcher:
 
     def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Callbacks first, then the module: Lightning's order for hooks both define."""
-        overriding = self._callbacks.get((name, None))
-        if overriding is None or overriding:  # unknown yet, or some callback overrides it
-            self.callbacks(name, *args, **kwargs)
+        fn = self._resolved.get(name, False)
+        if fn is False:
+            fn = self.resolve(name)
+        return None if fn is None else fn(*args, **kwargs)
+
+    def resolve(self, name: str) -> Callable | None:
+        """``name`` on the callbacks, then on the module, as one callable; None when nobody overrides it.
+
+        Kept until ``reset``. The training loop resolves its per-batch hooks once per epoch, so there a
+        hook nobody defines costs nothing."""
+        fn = self._resolved.get(name, False)
+        if fn is False:
+            if self._callback_fns(name, None):
+                fn = partial(self._callbacks_then_module, name)
+            elif self._module_fn(name) is not None:
+                fn = partial(self.module, name)
+            else:
+                fn = None
+            self._resolved[name] = fn
+        return fn
+
+    def _callbacks_then_module(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        self.callbacks(name, *args, **kwargs)
         return self.module(name, *args, **kwargs)
 
 

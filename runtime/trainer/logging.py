@@ -64,9 +64,9 @@ class _Logged:
     total: torch.Tensor | None = None  # epoch accumulation
     weight: float = 0.0
 
-    @property
-    def forked(self) -> bool:
-        return self.on_step and self.on_epoch
+    def __post_init__(self) -> None:
+        self.forked = self.on_step and self.on_epoch  # logged both ways: published as name_step and name_epoch
+        self.step_name = self.name + "_step" if self.forked else self.name
 
     def accumulate(self, value: torch.Tensor, batch_size: int) -> None:
         if self.total is None:
@@ -172,7 +172,7 @@ class Results:
             item.accumulate(tensor if tensor.is_floating_point() else tensor.float(), int(batch_size or 1))
 
     def _publish_step(self, trainer, item: _Logged) -> None:
-        name = item.name + "_step" if item.forked else item.name
+        name = item.step_name
         trainer.callback_metrics[item.name] = item.value
         if item.forked:
             trainer.callback_metrics[name] = item.value

@@ -107,11 +107,14 @@ def run_train_epoch(trainer, run, loader) -> None:
     # ReduceLROnPlateau with interval "step": stepped after every optimizer step, once validation has logged
     plateau_steps = automatic and any(c.reduce_on_plateau and c.interval == "step" for c in trainer.lr_scheduler_configs)
     finished = False  # the loader ran out (not a stop): the epoch is complete
+    # the batch hooks, found once: None when nobody defines them, and then the step's outputs are not built
+    batch_start, batch_end = hooks.resolve("on_train_batch_start"), hooks.resolve("on_train_batch_end")
+    run.keep_step_outputs = keep_outputs or batch_end is not None
     for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
         run.is_last_batch = is_last
         batch = to_device(batch, 0)
         results.new_batch(batch)
-        if hooks("on_train_batch_start", batch, batch_idx) == -1:
+        if batch_start is not None and batch_start(batch, batch_idx) == -1:
             break
         steps = window_ends(batch_idx, is_last, accumulate, automatic)  # False on an accumulation window's micro-batches
         outputs = train_step(trainer, run, batch, batch_idx, steps, is_last, automatic)
@@ -121,7 +124,8 @@ def run_train_epoch(trainer, run, loader) -> None:
         p.epoch_batch_idx = batch_idx + 1
         p.total_batch_idx += 1
         run.pending_step = steps
-        hooks("on_train_batch_end", outputs, batch, batch_idx)
+        if batch_end is not None:
+            batch_end(outputs, batch, batch_idx)
         if steps:
             log_step_metrics(trainer, results)
         if validates and data.val_due(trainer, run, batch_idx, is_last, trainer.should_stop and stop_requested(trainer)):
@@ -313,7 +317,7 @@ def automatic_step(trainer, run, batch: Any, batch_idx: int, accumulating: bool)
         if run.has_step_end:
             output = hooks.module("training_step_end", output)
         loss = _loss_from(trainer, output)
-        holder[0] = _batch_outputs(output, loss)
+        holder[0] = _batch_outputs(output, loss) if run.keep_step_outputs else None
         if loss is None:
             trainer._warn_once("`training_step` returned None: this batch is skipped (no backward, no update).")
         if batch_idx % accumulate == 0:

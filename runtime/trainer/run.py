@@ -46,6 +46,7 @@ class Run:
     peer_signals: Any = None  # with several processes: agreeing on a stop signal
     has_step_end: bool = False  # the module overrides the 1.0 training_step_end
     legacy_optimizer_idx: bool = False  # training_step(batch, batch_idx, optimizer_idx), 1.0 manual style
+    keep_step_outputs: bool = True  # some hook reads a training step's outputs (else they are not built)
 
     # logging (trainer/logging.py)
     train_results: Results = field(default_factory=lambda: Results(training=True))
