@@ -15,7 +15,10 @@ _DDP_STRATEGIES = {
     "ddp_spawn": ("spawn", False), "ddp_spawn_find_unused_parameters_true": ("spawn", True),
     "ddp_fork": ("fork", False), "ddp_notebook": ("fork", False),
 }
-STRATEGIES = ("auto", "single_device", *_DDP_STRATEGIES, "fsdp")
+# Lightning's DeepSpeed names (runtime.strategies.deepspeed.STRATEGY_NAMES says what each sets)
+_DEEPSPEED_STRATEGIES = ("deepspeed", "deepspeed_stage_1", "deepspeed_stage_2", "deepspeed_stage_2_offload",
+                         "deepspeed_stage_3", "deepspeed_stage_3_offload", "deepspeed_stage_3_offload_nvme")
+STRATEGIES = ("auto", "single_device", *_DDP_STRATEGIES, "fsdp", *_DEEPSPEED_STRATEGIES)
 
 
 def connect(accelerator: Any, strategy: Any, devices: Any, num_nodes: int, precision: Any, plugins: Any):
@@ -49,10 +52,10 @@ def select_strategy(name: Any, device_ids: list[int], num_nodes: int) -> Strateg
     """The strategy a name stands for; ``Strategy.connect`` then gives it the Trainer's hardware."""
     from runtime.strategies.environments import select_environment
 
-    if isinstance(name, str) and name.startswith("deepspeed"):  # "deepspeed", "deepspeed_stage_2_offload", ...
-        from runtime.strategies.deepspeed import DeepSpeedStrategy
+    if name in _DEEPSPEED_STRATEGIES:  # "deepspeed", "deepspeed_stage_2_offload", ...: deepspeed imported at setup
+        from runtime.strategies.deepspeed import STRATEGY_NAMES, DeepSpeedStrategy
 
-        return DeepSpeedStrategy()  # says what to use instead
+        return DeepSpeedStrategy(cluster_environment=select_environment(len(device_ids), num_nodes), **STRATEGY_NAMES[name])
     if name not in STRATEGIES:
         raise MisconfigurationException(invalid_choice("strategy", name, STRATEGIES))
     environment = select_environment(len(device_ids), num_nodes)

@@ -20,16 +20,3 @@ def test_connect_takes_the_model(tmp_path):
     trainer.fit(model)
     trainer.strategy.connect(other := BoringModel())  # attached to the trainer once it ran
     assert trainer.lightning_module is other and other.trainer is trainer
-
-
-def test_deepspeed_name_imports_and_building_it_says_what_to_use():
-    import pytest
-
-    from runtime.strategies import DeepSpeedStrategy
-    from runtime.utilities.exceptions import MisconfigurationException
-
-    assert issubclass(DeepSpeedStrategy, ParallelStrategy)
-    with pytest.raises(MisconfigurationException, match="strategy='fsdp'"):
-        DeepSpeedStrategy(stage=3)
-    with pytest.raises(MisconfigurationException, match="does not train with DeepSpeed yet"):
-        pl.Trainer(strategy="deepspeed_stage_2", logger=False)

@@ -1,0 +1,193 @@
+"""DeepSpeedStrategy: the error without deepspeed, the Trainer's flags turned into DeepSpeed's config (no
+deepspeed needed), safe reading of checkpoint files; and, where deepspeed is installed, real ZeRO 1/2/3
+training on its CPU accelerator against one plain process, with a checkpoint folder that resumes."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import runtime as pl
+from runtime.strategies import ParallelStrategy
+from runtime.strategies import deepspeed as ds
+from runtime.strategies.deepspeed import DeepSpeedPrecision, DeepSpeedStrategy, build_config, finish_config, load_config
+from runtime.utilities.exceptions import MisconfigurationException
+
+REPO = str(Path(__file__).resolve().parents[3])
+SCRIPT = Path(__file__).with_name("deepspeed_script.py")
+HAS_DEEPSPEED = ds.deepspeed_installed()
+
+
+@pytest.fixture
+def installed(monkeypatch):
+    """Build strategies as if deepspeed were installed: the constructor checks, it does not import it."""
+    monkeypatch.setattr(ds, "deepspeed_installed", lambda: True)
+
+
+# ---------------------------------------------------------------- without deepspeed
+def test_without_deepspeed_building_it_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(ds, "deepspeed_installed", lambda: False)
+    assert issubclass(DeepSpeedStrategy, ParallelStrategy)
+    with pytest.raises(MisconfigurationException, match=r"pip install deepspeed") as err:
+        DeepSpeedStrategy(stage=3)
+    assert "strategy='fsdp'" in str(err.value)
+    with pytest.raises(MisconfigurationException, match=r"pip install deepspeed"):
+        pl.Trainer(strategy="deepspeed_stage_2", accelerator="cpu", logger=False)
+
+
+def test_import_runtime_does_not_import_deepspeed():
+    code = ("import sys, runtime; import runtime.strategies.deepspeed; from runtime.strategies import DeepSpeedStrategy; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'deepspeed'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONPATH": REPO},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name, stage, optimizer, params", [
+    ("deepspeed", 2, False, False),
+    ("deepspeed_stage_1", 1, False, False),
+    ("deepspeed_stage_2", 2, False, False),
+    ("deepspeed_stage_2_offload", 2, True, False),
+    ("deepspeed_stage_3", 3, False, False),
+    ("deepspeed_stage_3_offload", 3, True, True),
+])
+def test_lightning_names_select_the_stage_and_offload(installed, name, stage, optimizer, params):
+    trainer = pl.Trainer(strategy=name, accelerator="cpu", devices=1, logger=False)
+    strategy = trainer.strategy
+    assert isinstance(strategy, DeepSpeedStrategy)
+    zero = strategy.config["zero_optimization"]
+    assert zero["stage"] == stage and strategy.zero_stage_3 == (stage == 3)
+    assert ("offload_optimizer" in zero) == optimizer and ("offload_param" in zero) == params
+    if optimizer:
+        assert zero["offload_optimizer"]["device"] == "cpu"
+
+
+def test_nvme_offload_name_points_every_offload_at_nvme(installed):
+    strategy = pl.Trainer(strategy="deepspeed_stage_3_offload_nvme", accelerator="cpu", logger=False).strategy
+    zero = strategy.config["zero_optimization"]
+    assert zero["offload_optimizer"]["device"] == zero["offload_param"]["device"] == "nvme"
+    assert strategy.remote_device == "nvme"
+
+
+def test_trainer_flags_go_into_the_config(installed):
+    trainer = pl.Trainer(strategy="deepspeed_stage_2_offload", accelerator="cpu", devices=1, precision="bf16-mixed",
+                         accumulate_grad_batches=4, gradient_clip_val=0.5, logger=False)
+    strategy = trainer.strategy
+    assert isinstance(strategy.precision_plugin, DeepSpeedPrecision) and trainer.precision == "bf16-mixed"
+    assert not strategy.precision_plugin.autocasts  # the engine holds bf16 weights: no autocast on top
+    config = strategy.trainer_config()
+    assert config["gradient_accumulation_steps"] == 4
+    assert config["gradient_clipping"] == 0.5
+    assert config["bf16"] == {"enabled": True} and "fp16" not in config
+    assert config["train_micro_batch_size_per_gpu"] == 1  # no loader yet
+    assert config["zero_optimization"]["offload_optimizer"]["device"] == "cpu"
+    assert "gradient_accumulation_steps" not in strategy.config  # the strategy's own config is left as it was
+    batch = strategy.precision_plugin.convert_input({"x": torch.ones(2), "i": torch.ones(2, dtype=torch.long)})
+    assert batch["x"].dtype == torch.bfloat16 and batch["i"].dtype == torch.long
+
+
+def test_fp16_settings_and_batch_size():
+    config = finish_config(build_config(stage=1, logging_batch_size_per_gpu=8), "16-mixed", loss_scale=128,
+                           initial_scale_power=10, loss_scale_window=50, hysteresis=3, min_loss_scale=2, batch_size=32)
+    assert config["fp16"] == {"enabled": True, "loss_scale": 128, "initial_scale_power": 10, "loss_scale_window": 50,
+                              "hysteresis": 3, "min_loss_scale": 2}
+    assert config["train_micro_batch_size_per_gpu"] == 8  # logging_batch_size_per_gpu wins over the loader's
+    assert finish_config(build_config(), "32-true", batch_size=32)["train_micro_batch_size_per_gpu"] == 32
+    assert "fp16" not in finish_config(build_config(), "32-true") and "bf16" not in finish_config(build_config(), "32-true")
+    # a precision section of the user's own is kept as written
+    assert finish_config({"fp16": {"enabled": True, "loss_scale": 1}}, "16-mixed")["fp16"] == {"enabled": True, "loss_scale": 1}
+
+
+def test_zero_optimization_off_leaves_no_zero_section():
+    config = build_config(zero_optimization=False)
+    assert "zero_optimization" not in config and "activation_checkpointing" in config
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: finish_config({"gradient_accumulation_steps": 2}, "32-true", 4), "accumulate_grad_batches"),
+    (lambda: finish_config({}, "32-true", gradient_clip_val=1.0, gradient_clip_algorithm="value"), "global norm"),
+    (lambda: finish_config({}, "64-true"), "64-true"),
+    (lambda: build_config(stage=4), "ZeRO stages"),
+    (lambda: build_config(stage=2, offload_parameters=True), "stage 3"),
+    (lambda: build_config(offload_optimizer_device="disk"), "'cpu' or 'nvme'"),
+])
+def test_bad_settings_say_what_to_change(call, match):
+    with pytest.raises(MisconfigurationException, match=match):
+        call()
+
+
+def test_config_from_a_dict_a_json_file_or_the_environment(installed, tmp_path, monkeypatch):
+    user = {"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": 2}
+    assert DeepSpeedStrategy(config=user, stage=1).config == user  # a config wins over the ZeRO arguments
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(user))
+    assert DeepSpeedStrategy(config=str(path)).config == user
+    monkeypatch.setenv(ds.CONFIG_ENV_VAR, str(path))
+    assert DeepSpeedStrategy().zero_stage_3
+    monkeypatch.delenv(ds.CONFIG_ENV_VAR)
+    with pytest.raises(MisconfigurationException, match="does not exist"):
+        load_config(str(tmp_path / "missing.json"))
+    (tmp_path / "bad.json").write_text("{'stage': 2}")
+    with pytest.raises(MisconfigurationException, match="not valid JSON"):
+        load_config(tmp_path / "bad.json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(MisconfigurationException, match="not a JSON object"):
+        load_config(tmp_path / "list.json")
+
+
+def test_clipping_by_value_is_refused_when_the_trainer_is_built(installed):
+    trainer = pl.Trainer(strategy="deepspeed", accelerator="cpu", gradient_clip_val=1.0, gradient_clip_algorithm="value", logger=False)
+    with pytest.raises(MisconfigurationException, match="global norm"):
+        trainer.strategy.trainer_config()
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_checkpoint_files_are_read_without_running_code(tmp_path):
+    """DeepSpeed's own reader unpickles anything; the strategy's loads tensors and plain data only."""
+    from runtime.checkpoint.files import UnsafeCheckpointError
+
+    class Inner:
+        def load(self, path, map_location=None):
+            return torch.load(path, map_location=map_location, weights_only=False)
+
+    safe = ds._SafeLoading(Inner())
+    torch.save({"module": {"w": torch.ones(2)}, "epoch": 1}, tmp_path / "ok.pt")
+    assert torch.equal(safe.load(str(tmp_path / "ok.pt"))["module"]["w"], torch.ones(2))
+    torch.save({"module": _Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(UnsafeCheckpointError, match="could run code"):
+        safe.load(str(tmp_path / "evil.pt"))
+
+
+def test_a_file_that_is_not_a_deepspeed_folder_is_named(installed, tmp_path):
+    strategy = pl.Trainer(strategy="deepspeed", accelerator="cpu", logger=False).strategy
+    torch.save({"state_dict": {}}, tmp_path / "plain.ckpt")
+    assert not ds.is_deepspeed_checkpoint(tmp_path / "plain.ckpt")
+    with pytest.raises(MisconfigurationException, match="load_full_weights=True"):
+        strategy.load_checkpoint(str(tmp_path / "plain.ckpt"))
+
+
+# ---------------------------------------------------------------- with deepspeed: real runs on the CPU
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_DEEPSPEED, reason="deepspeed is not installed (pip install deepspeed); its config translation is tested above")
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_zero_trains_like_one_process_and_resumes_from_its_folder(tmp_path, stage):
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR")}
+    env.update(PYTHONPATH=REPO, ROOT=str(tmp_path), STAGE=str(stage), DS_ACCELERATOR="cpu")
+    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-4000:]
+    out = torch.load(tmp_path / "out.pt", weights_only=True)
+    assert out["engine"] == "DeepSpeedEngine" and out["steps"] == [6, 6]
+    for key, ref in out["single"].items():  # accumulation 2 and clipping 0.5, as one plain process does them
+        torch.testing.assert_close(out["zero"][key], ref, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(out["resumed"][key], ref, rtol=1e-5, atol=1e-6)  # 4 steps, then 2 more from the folder
+    assert out["files"] and all(name.endswith(".pt") for name in out["files"])
+    assert out["client"]["global_step"] == 4 and "state_dict" not in out["client"]
+    assert out["resumed_step"] == 6
