@@ -58,12 +58,8 @@ class BaseFinetuning(Callback):
         # files from Lightning < 1.6 stored the mapping itself
         self._internal_optimizer_metadata = state_dict.get("internal_optimizer_metadata", state_dict)
 
-    def on_load_checkpoint(self, trainer, pl_module, checkpoint: dict[str, Any]) -> None:
-        # the trainer loads optimizer states right after the callbacks' states: the added groups must exist by then
-        if trainer.optimizers:
-            self._rebuild_param_groups(trainer, pl_module)
-
     def on_fit_start(self, trainer, pl_module) -> None:
+        # the trainer loads the optimizer states after on_fit_start (as Lightning): the added groups exist by then
         self._rebuild_param_groups(trainer, pl_module)
 
     def _rebuild_param_groups(self, trainer, pl_module) -> None:

@@ -45,13 +45,14 @@ class ModelHooks:
     def configure_model(self) -> None: ...
 
     def on_validation_model_zero_grad(self) -> None:
-        """Free gradient memory before validation runs inside fit."""
-        self.zero_grad(set_to_none=True)
+        """Free gradient memory before validation runs inside fit (``zero_grad`` sets them to None)."""
+        self.zero_grad()
 
     def on_validation_model_eval(self) -> None:
         self.trainer.model.eval()
 
     def on_validation_model_train(self) -> None:
+        """Called after validation only when overridden; otherwise each submodule gets back the mode it had."""
         self.trainer.model.train()
 
     def on_test_model_eval(self) -> None:
@@ -62,6 +63,9 @@ class ModelHooks:
 
     def on_predict_model_eval(self) -> None:
         self.trainer.model.eval()
+
+    def on_predict_model_train(self) -> None:
+        self.trainer.model.train()
 
 
 class DataHooks:

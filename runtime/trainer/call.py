@@ -23,7 +23,7 @@ _MODULE_NO_OPS = frozenset(
     if callable(fn) and not name.startswith("_")
 ) - {
     "on_validation_model_zero_grad", "on_validation_model_eval", "on_validation_model_train",
-    "on_test_model_eval", "on_test_model_train", "on_predict_model_eval",
+    "on_test_model_eval", "on_test_model_train", "on_predict_model_eval", "on_predict_model_train",
     "train_dataloader", "val_dataloader", "test_dataloader", "predict_dataloader", "transfer_batch_to_device",
     "on_before_batch_transfer", "on_after_batch_transfer",  # identity, but their result is the batch
 }

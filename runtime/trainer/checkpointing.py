@@ -13,11 +13,11 @@ from runtime.checkpoint.compat import lightning_loops, progress_from_lightning
 from runtime.checkpoint.optimizers import check_optimizer_states
 from runtime.checkpoint.weights import clean_state_dict, load_weights
 from runtime.core.datamodule import LightningDataModule
-from runtime.trainer.call import is_overridden
 from runtime.trainer.progress import Progress
 from runtime.trainer.resume import rng_to_checkpoint
 from runtime.trainer.states import TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.model_helpers import is_overridden as overrides  # Lightning's test: a wrapper of the base is no override
 from runtime.utilities.rank_zero import rank_zero_info
 from runtime.utilities.seed import collect_rng_states
 
@@ -37,7 +37,12 @@ def dump_checkpoint(trainer, run, weights_only: bool = False) -> dict[str, Any]:
     checkpoint["loops"] = lightning_loops(progress, model.automatic_optimization)
     checkpoint["loops"]["fit_loop"].update(runtime_progress=progress, runtime_resume=_resume_for_checkpoint(trainer, run))
     if not weights_only:
-        checkpoint["callbacks"] = {cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_dict()}
+        states = {}
+        for cb in trainer.callbacks:  # each state_dict asked for once
+            state = cb.state_dict()
+            if state:
+                states[cb.state_key] = state
+        checkpoint["callbacks"] = states
         checkpoint["optimizer_states"] = [strategy.optimizer_state(opt) for opt in trainer.optimizers]
         checkpoint["lr_schedulers"] = [cfg.scheduler.state_dict() for cfg in trainer.lr_scheduler_configs]
         precision_state = trainer.precision_plugin.state_dict()
@@ -56,7 +61,7 @@ def dump_checkpoint(trainer, run, weights_only: bool = False) -> dict[str, Any]:
             checkpoint[type(dm).__qualname__] = dm_state
     if not weights_only:
         trainer._hooks.callbacks("on_save_checkpoint", checkpoint)
-    if dm is not None and is_overridden("on_save_checkpoint", dm, LightningDataModule):
+    if dm is not None and overrides("on_save_checkpoint", dm, LightningDataModule):
         dm.on_save_checkpoint(checkpoint)
     trainer._hooks.module("on_save_checkpoint", checkpoint)
     return checkpoint
@@ -104,6 +109,16 @@ def resolve_ckpt_path(trainer, ckpt_path: Any) -> str:
 
 def restore(trainer, run, ckpt_path: str) -> dict[str, Any]:
     """Load ``ckpt_path`` into the module and datamodule; for fit also callbacks, optimizers and progress."""
+    checkpoint = restore_modules(trainer, run, ckpt_path)
+    if run.fn == TrainerFn.FITTING:
+        restore_training_state(trainer, run, checkpoint, ckpt_path)
+    return checkpoint
+
+
+def restore_modules(trainer, run, ckpt_path: str) -> dict[str, Any]:
+    """Lightning's first half of a restore, before ``configure_optimizers``: the module's weights (after its
+    ``on_load_checkpoint``), the datamodule's state and, for fit, the callbacks' (``on_load_checkpoint``,
+    then ``load_state_dict``). Returns the checkpoint for ``restore_training_state``."""
     checkpoint = trainer.strategy.load_checkpoint(ckpt_path, weights_only=run.weights_only)
     model = trainer.lightning_module
     trainer._hooks.module("on_load_checkpoint", checkpoint)
@@ -113,7 +128,7 @@ def restore(trainer, run, ckpt_path: str) -> dict[str, Any]:
         state = checkpoint.get(type(dm).__qualname__)
         if state:
             dm.load_state_dict(state)
-        if is_overridden("on_load_checkpoint", dm, LightningDataModule):
+        if overrides("on_load_checkpoint", dm, LightningDataModule):
             dm.on_load_checkpoint(checkpoint)
     if run.fn != TrainerFn.FITTING:
         return checkpoint
@@ -123,13 +138,17 @@ def restore(trainer, run, ckpt_path: str) -> dict[str, Any]:
             "cannot resume from it: the optimizer, scheduler and loop state are not in it. To train on from these "
             "weights, load them into the model (`Model.load_from_checkpoint(path)`) and call fit without ckpt_path."
         )
+    trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
     for cb in trainer.callbacks:
         state = checkpoint.get("callbacks", {}).get(cb.state_key)
         if state:
             cb.load_state_dict(state)
-    trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
-    # after the callbacks (a finetuning callback puts back the parameter groups it had added), before any
-    # optimizer state is loaded
+    return checkpoint
+
+
+def restore_training_state(trainer, run, checkpoint: dict[str, Any], ckpt_path: str) -> None:
+    """The second half, after ``on_fit_start`` (where a finetuning callback puts back the parameter groups it
+    had added): optimizer and scheduler states, the precision plugin's, and the progress of the loops."""
     check_optimizer_states(ckpt_path, checkpoint["optimizer_states"], trainer.optimizers)
     for opt, state in zip(trainer.optimizers, checkpoint["optimizer_states"]):
         trainer.strategy.load_optimizer_state_dict(opt, state)
@@ -145,4 +164,3 @@ def restore(trainer, run, ckpt_path: str) -> dict[str, Any]:
         trainer._progress.epoch_batch_idx = 0
         trainer._progress.epoch_done = False
     run.restored_mid_fit = True
-    return checkpoint

@@ -13,6 +13,7 @@ from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
 from runtime.overrides.distributed import DistributedSamplerWrapper
 from runtime.trainer.call import is_overridden
+from runtime.utilities.model_helpers import is_overridden as overrides  # Lightning's test: a wrapper of the base is no override
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 
@@ -315,7 +316,7 @@ _TRANSFER_HOOKS = ("on_before_batch_transfer", "transfer_batch_to_device", "on_a
 def batch_hook(trainer, name: str, *args: Any) -> Any:
     """A batch-transfer hook: the datamodule's when it overrides it, else the module's."""
     dm = trainer.datamodule
-    if dm is not None and is_overridden(name, dm, LightningDataModule):
+    if dm is not None and overrides(name, dm, LightningDataModule):
         return trainer._hooks.datamodule(name, *args)
     return trainer._hooks.module(name, *args)
 
@@ -328,6 +329,6 @@ def transfer_is_noop(trainer, run) -> bool:
             trainer.strategy.root_device.type == "cpu"
             and trainer.precision_plugin.dtype is None
             and not any(trainer._hooks.module_overrides(n) for n in _TRANSFER_HOOKS)
-            and not (dm is not None and any(is_overridden(n, dm, LightningDataModule) for n in _TRANSFER_HOOKS))
+            and not (dm is not None and any(overrides(n, dm, LightningDataModule) for n in _TRANSFER_HOOKS))
         )
     return run.transfer_noop

@@ -16,6 +16,7 @@ from runtime.trainer.logging import Results, log_step_metrics, send_to_loggers
 from runtime.trainer.resume import EpochStart, rng_from_checkpoint
 from runtime.trainer.states import RunningStage, TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.model_helpers import is_overridden
 from runtime.utilities.rank_zero import rank_zero_warn
 from runtime.utilities.seed import isolate_rng, restore_rng_states
 
@@ -243,8 +244,9 @@ def after_closure(trainer, optimizer) -> None:
     if not trainer._lightning_module.automatic_optimization:
         return
     flags = trainer.flags
-    if hooks.module_overrides("configure_gradient_clipping"):
-        hooks.module("configure_gradient_clipping", optimizer, flags.gradient_clip_val, flags.gradient_clip_algorithm)
+    if hooks.module_overrides("configure_gradient_clipping") or hooks.module_overrides("clip_gradients"):
+        hooks.module("configure_gradient_clipping", optimizer, gradient_clip_val=flags.gradient_clip_val,
+                     gradient_clip_algorithm=flags.gradient_clip_algorithm)
     elif flags.gradient_clip_val:
         trainer.strategy.precision_plugin.clip_gradients(optimizer, flags.gradient_clip_val, flags.gradient_clip_algorithm or "norm")
 
@@ -416,6 +418,7 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
         counts["seen"], counts["closed"] = seen, False
 
     with eval_grad_context(trainer):
+        modes = module_modes(trainer.lightning_module)
         hooks.module(f"on_{prefix}_model_eval")
         hooks(f"on_{prefix}_start")
         hooks("on_epoch_start")  # 1.x
@@ -455,8 +458,28 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
                 own = {k: v for k, v in logged.items() if not multi or k.endswith(suffix) or "/dataloader_idx_" not in k}
                 per_loader.append({k: v.item() for k, v in own.items()})
         hooks(f"on_{prefix}_end")
-        hooks.module(f"on_{prefix}_model_train")
+        back_to_train_mode(trainer, f"on_{prefix}_model_train", modes)
     return per_loader
+
+
+def module_modes(module) -> dict[str, bool]:
+    """The ``training`` flag of every submodule, to put back after an evaluation (a frozen part stays in eval)."""
+    return {name: m.training for name, m in module.named_modules()}
+
+
+def back_to_train_mode(trainer, hook: str, modes: dict[str, bool]) -> None:
+    """After evaluation: the user's ``on_*_model_train`` when they wrote one, else each submodule's mode as it was."""
+    module = trainer.lightning_module
+    if is_overridden(hook, module):
+        trainer._hooks.module(hook)
+    else:
+        restore_modes(module, modes)
+
+
+def restore_modes(module, modes: dict[str, bool]) -> None:
+    for name, m in module.named_modules():
+        if name in modes:
+            m.training = modes[name]
 
 
 # ----------------------------------------------------------------------------------------- predict
@@ -468,6 +491,7 @@ def run_predict(trainer, run, loaders: list, limits: list) -> list | None:
     multi = len(loaders) > 1
     predictions: list[list] = [[] for _ in loaders]
     with eval_grad_context(trainer):
+        modes = module_modes(trainer.lightning_module)
         hooks.module("on_predict_model_eval")
         hooks("on_predict_start")
         hooks("on_predict_epoch_start")
@@ -482,6 +506,7 @@ def run_predict(trainer, run, loaders: list, limits: list) -> list | None:
                 hooks("on_predict_batch_end", output, batch, batch_idx, *extra)
         hooks("on_predict_epoch_end")
         hooks("on_predict_end")
+        restore_modes(trainer.lightning_module, modes)  # as Lightning 2.x: no on_predict_model_train call
     if not return_predictions:
         return None
     run.predictions = predictions[0] if not multi else predictions

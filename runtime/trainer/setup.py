@@ -19,9 +19,10 @@ from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_warn
 
 
-def prepare(trainer, run, ckpt_path: Any) -> None:
+def prepare(trainer, run, ckpt_path: Any) -> dict[str, Any] | None:
     """Everything before the loops, in Lightning's hook order: callbacks from the module, prepare_data, setup,
-    configure_model, the strategy, the optimizers and fit's checks, a checkpoint restored, hyperparameters logged."""
+    configure_model, the strategy, the weights and callback states of a checkpoint, the optimizers and fit's
+    checks, hyperparameters logged. Returns the checkpoint whose training state fit restores after on_fit_start."""
     fn, hooks = run.fn, trainer._hooks
     if fn == TrainerFn.FITTING and ckpt_path is None:
         ckpt_path = preemption.preempted_checkpoint(trainer) or preemption.elastic_checkpoint(trainer)
@@ -40,14 +41,16 @@ def prepare(trainer, run, ckpt_path: Any) -> None:
         hooks.module("configure_model")
     trainer.strategy.setup(trainer)
     warn_legacy_hooks(hooks, fn)
+    trainer.ckpt_path = None
+    checkpoint = None
+    if ckpt_path is not None:  # Lightning's order: weights and callback states before configure_optimizers
+        trainer.ckpt_path = checkpointing.resolve_ckpt_path(trainer, ckpt_path)
+        checkpoint = checkpointing.restore_modules(trainer, run, trainer.ckpt_path)
     if fn == TrainerFn.FITTING:
         setup_optimizers(trainer)
         check_fit(trainer, run)
-    trainer.ckpt_path = None
-    if ckpt_path is not None:
-        trainer.ckpt_path = checkpointing.resolve_ckpt_path(trainer, ckpt_path)
-        checkpointing.restore(trainer, run, trainer.ckpt_path)
     log_hyperparams(trainer)
+    return checkpoint
 
 
 def teardown(trainer, fn: TrainerFn) -> None:

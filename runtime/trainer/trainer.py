@@ -356,9 +356,13 @@ class Trainer(LegacyTrainerAPI):
 
     def _run_stage(self, run: Run, ckpt_path) -> Any:
         fn = run.fn
-        setup.prepare(self, run, ckpt_path)
+        checkpoint = setup.prepare(self, run, ckpt_path)
         if fn == TrainerFn.FITTING:
             self._hooks("on_fit_start")
+            if checkpoint is not None:
+                checkpointing.restore_training_state(self, run, checkpoint, self.ckpt_path)
+        self.lightning_module.zero_grad()  # as Lightning, before any loop: no gradient left from before this call
+        if fn == TrainerFn.FITTING:
             with preemption.preemption_signals(self, run), torch.autograd.set_detect_anomaly(True) if self.flags.detect_anomaly else nullcontext():
                 loops.run_fit(self, run)
             self._hooks("on_fit_end")
@@ -367,6 +371,8 @@ class Trainer(LegacyTrainerAPI):
             loaders, limits = data_utils.eval_loaders(self, run, "predict")
             return loops.run_predict(self, run, loaders, limits)
         kind = "val" if fn == TrainerFn.VALIDATING else "test"
+        if getattr(self.flags, f"limit_{kind}_batches") == 0:
+            return []  # as Lightning: no loader asked for, no evaluation hook
         loaders, limits = data_utils.eval_loaders(self, run, kind)
         stage = RunningStage.VALIDATING if kind == "val" else RunningStage.TESTING
         results = loops.run_evaluation(self, run, stage, loaders, limits)
