@@ -61,6 +61,7 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
     from scaffold.refactor.analyze import analyze
     from scaffold.refactor.emit import Emitter
     from scaffold.refactor.plan import make_plan
+    from scaffold.refactor.report import report
     from scaffold.refactor.source import load_script
 
     script = Path(script)
@@ -75,19 +76,18 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
                                 "project's files over it (other files are kept)")
     info = analyze(loaded)
     plan = make_plan(info, list(script_args))
-    emitter = Emitter(plan, package, prefix)
-    sources = emitter.build()
-    files = _layout(name, package, script.name, plan.mode, emitter)
+    emitted = Emitter(plan, package, prefix).build()
+    files = _layout(name, script.name, plan.mode, emitted)
     files.update({
-        "configs/default.yaml": emitter.config(),
-        f"{package}/module.py": sources["module"],
-        f"{package}/datamodule.py": sources["data"],
-        f"{package}/models.py": sources["models"],
-        "REFACTOR.md": emitter.report(),
-        ".scaffold.json": emitter.record(name, list(script_args)),
+        "configs/default.yaml": emitted.config,
+        f"{package}/module.py": emitted.module,
+        f"{package}/datamodule.py": emitted.data,
+        f"{package}/models.py": emitted.models,
+        "REFACTOR.md": report(plan, emitted),
+        ".scaffold.json": _record(name, package, script.name, list(script_args), plan.mode),
     })
     files = _formatted(files)
-    _check(files, emitter, loaded)
+    _check(files, emitted, loaded)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=parent))
@@ -106,8 +106,8 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
             shutil.move(str(out), str(target))
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
-    report = (target / "REFACTOR.md").read_text(encoding="utf-8")
-    result = RefactorResult(target, package, plan.mode, report, len(plan.unplaced), carried)
+    written_report = (target / "REFACTOR.md").read_text(encoding="utf-8")
+    result = RefactorResult(target, package, plan.mode, written_report, len(emitted.unplaced), carried)
     if verify:
         from scaffold.refactor.verify import compare
 
@@ -135,7 +135,7 @@ def _formatted(files: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _check(files: dict[str, str], emitter, script) -> None:
+def _check(files: dict[str, str], emitted, script) -> None:
     """Refuse (nothing written) when a generated file would not compile, reads a name defined nowhere, or holds dead code."""
     from scaffold.refactor.check import check_files
     from scaffold.refactor.errors import UnsafeRefactorError
@@ -147,8 +147,8 @@ def _check(files: dict[str, str], emitter, script) -> None:
     for p in problems[:6]:
         shown = files[p.file].splitlines()[p.line - 1].strip() if 0 < p.line <= len(files[p.file].splitlines()) else ""
         origin = ""
-        if p.name and p.name in emitter.unresolved:
-            at = sorted({w for w in emitter.unresolved[p.name] if w})
+        if p.name and p.name in emitted.unresolved:
+            at = sorted({w for w in emitted.unresolved[p.name] if w})
             origin = f" (script line {', '.join(map(str, at))})" if at else ""
         lines.append(f"  - {p}{origin}" + (f"\n      {shown}" if shown else ""))
     names = [p.name for p in problems if p.name]
@@ -214,13 +214,23 @@ def _local_references(tree: ast.AST, base: Path, script, carried: list[str]) -> 
                     pass
 
 
-def _layout(name: str, package: str, script: str, mode: str, emitter) -> dict[str, str]:
+def _record(name: str, package: str, script: str, script_args: list[str], mode: str) -> str:
+    """.scaffold.json: what the project was made from."""
+    import json
+
+    from scaffold.generate import scaffold_version
+
+    return json.dumps({"name": name, "package": package, "refactored_from": script, "script_args": script_args,
+                       "mode": mode, "scaffold_version": scaffold_version()}, indent=2) + "\n"
+
+
+def _layout(name: str, script: str, mode: str, emitted) -> dict[str, str]:
     """The files the project shares with `scaffold new`'s (train.py, pyproject.toml, tests/conftest.py, .gitignore) and
     the refactor's own README, smoke test and package docstring: rendered from the templates, as `scaffold new` does."""
     from scaffold.render import REFACTOR_LAYOUT, read_tree, render_template
     from scaffold.templates import templates_root
 
-    context = {"cookiecutter": {"project_name": name, "package_name": package, "_module_class": emitter.module_class,
-                                "_datamodule_class": emitter.data_class, "_refactored_from": script, "_mode": mode}}
+    context = {"cookiecutter": {"project_name": name, "package_name": emitted.package, "_module_class": emitted.module_class,
+                                "_datamodule_class": emitted.data_class, "_refactored_from": script, "_mode": mode}}
     with tempfile.TemporaryDirectory(prefix=".scaffold-") as tmp:
         return read_tree(render_template(templates_root() / REFACTOR_LAYOUT, context, Path(tmp), answers=[name, script]))

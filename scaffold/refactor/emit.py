@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 from dataclasses import dataclass, field
 
 from scaffold.refactor.analyze import Chunk, LoopInfo
-from scaffold.refactor.plan import Plan, flatten_autocast
+from scaffold.refactor.plan import Note, Plan, flatten_autocast
 from scaffold.refactor.render import Renderer, indent
 from scaffold.refactor.source import BUILTINS, dotted, free_names, stored_names
 
@@ -48,6 +47,27 @@ class Method:
     docstring: str | None = None
 
 
+@dataclass
+class Emitted:
+    """What emitting made, as plain data: the modules' text, the config, and for the report where each part of the
+    script went, what the trainer replaced, what changed meaning and what could not be placed (the plan's notes
+    first, then emitting's own)."""
+
+    package: str
+    module_class: str
+    data_class: str
+    module: str
+    data: str
+    models: str
+    config: str
+    placed: list[tuple[str, str]]  # (script lines, where they went)
+    used: list[tuple[ast.AST, str]]  # (node, what replaced it)
+    notes: list[Note]
+    meaning: list[Note]
+    unplaced: list[tuple[Chunk, str]]
+    unresolved: dict[str, list[int]]  # a name moved code reads and nothing defines -> the script lines reading it
+
+
 def _synthetic(text: str) -> Piece:
     return Piece(ast.parse(text).body[0], text)
 
@@ -72,6 +92,14 @@ class Emitter:
         self.defined = {n for d in self.info.definitions for n in stored_names([d])}
         self._reserved_module = _reserved("LightningModule") - {"model"}
         self._reserved_data = _reserved("LightningDataModule")
+        # the plan is final: what emitting finds is kept here, beside copies of the plan's own notes
+        self.notes: list[Note] = list(plan.notes)
+        self.meaning: list[Note] = list(plan.meaning)
+        self.unplaced: list[tuple[Chunk, str]] = list(plan.unplaced)
+
+    def note(self, node_or_lines, what: str, meaning: bool = False) -> None:
+        """A line of the report; ``meaning=True``: the project does something the script did not (or not the same way)."""
+        (self.meaning if meaning else self.notes).append(Note.at(node_or_lines, what))
 
     # ------------------------------------------------------------------------------------------ pieces
     def pieces(self, chunks: list[Chunk], stage: str, where: str) -> list[Piece]:
@@ -93,7 +121,7 @@ class Emitter:
         self.placed.append((f"{a}" if a == b else f"{a}-{b}", where))
 
     # ------------------------------------------------------------------------------------------ sections
-    def build(self) -> dict[str, str]:
+    def build(self) -> Emitted:
         plan, info = self.plan, self.info
         kinds = plan.kinds
         setup_of = {k: [c for c in info.setup if kinds.get(id(c.stmt)) in k] for k in (("model", "module"), ("data",), ("optimizer", "scheduler"))}
@@ -108,7 +136,7 @@ class Emitter:
                     "optimizer_list": "the list of optimizers is made where the training reads it, from `self.optimizers()` "
                                       "(the trainer's optimizers, built by configure_optimizers)"}.get(kind)
             if what:
-                plan.note(c.stmt, what)
+                self.note(c.stmt, what)
         module: list[Method] = []
         data: list[Method] = []
         init_where = "configure_model" if plan.configure_model else "__init__"
@@ -143,10 +171,10 @@ class Emitter:
             if loop is not None:
                 module.extend(self._eval(stage, loop))
         if info.test is not None and info.test.call is not None:
-            plan.note(info.test.call, "the evaluation the script ran after training became test_step: `python train.py fit` "
+            self.note(info.test.call, "the evaluation the script ran after training became test_step: `python train.py fit` "
                                       "does not run it; run `python train.py test --ckpt_path=last` after fitting", meaning=True)
         if info.shared:
-            plan.note(min(d.lineno for d in info.definitions if not isinstance(d, (ast.Import, ast.ImportFrom))) if info.definitions else 1,
+            self.note(min(d.lineno for d in info.definitions if not isinstance(d, (ast.Import, ast.ImportFrom))) if info.definitions else 1,
                       f"the script's functions/classes read {', '.join(f'`{n}`' for n in info.shared)} as globals: models.py "
                       "declares them and the module/datamodule set them (`_models.NAME = NAME`) when the set-up runs; "
                       "they are None until then", meaning=True)
@@ -163,14 +191,17 @@ class Emitter:
             if loop is not None:
                 data.append(self._loader(hook, loop))
         self._resolve(module, data)
-        return {"module": self._module_file(module), "data": self._data_file(data), "models": self._models_file()}
+        module_text, data_text, models_text = self._module_file(module), self._data_file(data), self._models_file()
+        return Emitted(self.package, self.module_class, self.data_class, module_text, data_text, models_text, self.config(),
+                       list(self.placed), list(self.r.used), list(self.notes), self.meaning + self.r.meaning,
+                       list(self.unplaced), dict(self.unresolved))
 
     def _epoch_pieces(self, chunks: list[Chunk], stage: str, where: str) -> list[Piece]:
         keep = []
         for c in chunks:
             loops_exit = [n for n in ast.walk(c.stmt) if isinstance(n, (ast.Break, ast.Continue, ast.Return))]
             if loops_exit and not isinstance(c.stmt, ast.Return):
-                self.plan.unplaced.append((c, "it leaves the epoch loop early (break/continue/return); stop training with a "
+                self.unplaced.append((c, "it leaves the epoch loop early (break/continue/return); stop training with a "
                                               "callback such as EarlyStopping instead"))
                 continue
             keep.append(c)
@@ -214,10 +245,10 @@ class Emitter:
             m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body[:i]], "train", where)
             inner = flatten_autocast(plan.closure.body)
             m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in inner[:-1]], "closure", where)
-            self.plan.note(plan.closure, f"the closure's body became training_step; `{self.script.segment(body[step_i])}` "
+            self.note(plan.closure, f"the closure's body became training_step; `{self.script.segment(body[step_i])}` "
                                          "became the trainer's optimizer step (it passes the same closure to LBFGS)")
             for s in body[step_i + 1:]:
-                plan.unplaced.append((Chunk(s, info.train.bindings), "it runs after the closure-based optimizer step"))
+                self.unplaced.append((Chunk(s, info.train.bindings), "it runs after the closure-based optimizer step"))
             m.ret_node = plan.loss
         else:
             rebound = self._loss_rebound_after_backward(body)
@@ -229,7 +260,7 @@ class Emitter:
                 m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body[:i + 1]], "train", where)
                 m.pieces.append(_synthetic(f"step_loss = {name}"))
                 m.pieces += self.pieces([Chunk(s, info.train.bindings) for s in body[i + 1:]], "train", where)
-                plan.note(body[i], f"`{name}` is bound again after backward() (line "
+                self.note(body[i], f"`{name}` is bound again after backward() (line "
                                    f"{min(n.lineno for n in self._rebinds)}); training_step returns `step_loss`, the value "
                                    "backward() was called on", meaning=True)
             if plan.mode == "automatic":
@@ -531,7 +562,7 @@ class Emitter:
             parts.append(indent(self.method_text(m), 4) + "\n")
         if not plan.optimizers:
             parts.append(_HAND_UPDATE)
-        if plan.unplaced:
+        if self.unplaced:
             parts.append(self._unplaced_block())
         return "\n".join(p for p in parts if p is not None) + "\n"
 
@@ -540,7 +571,7 @@ class Emitter:
                f"# scaffold refactor: NOT PLACED. These lines of {self.script.path.name} could not be mapped onto the",
                "# LightningModule. They are kept here, commented out, so nothing is lost; see REFACTOR.md.",
                "# " + "=" * 96]
-        for chunk, why in self.plan.unplaced:
+        for chunk, why in self.unplaced:
             a, b = self.script.first_line(chunk.stmt), chunk.stmt.end_lineno
             out.append(f"# lines {a}-{b}: {why}")
             col = chunk.stmt.col_offset
@@ -650,18 +681,6 @@ class Emitter:
         if plan.precision == "16-mixed":
             head += "# precision 16-mixed (the script's float16 autocast + GradScaler) needs a GPU; on a CPU use bf16-mixed or 32-true.\n"
         return head + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False)
-
-    def report(self) -> str:
-        from scaffold.refactor.report import report
-
-        return report(self)
-
-    def record(self, name: str, script_args: list[str]) -> str:
-        from scaffold.generate import scaffold_version
-
-        return json.dumps({"name": name, "package": self.package, "refactored_from": self.script.path.name,
-                           "script_args": list(script_args), "mode": self.plan.mode,
-                           "scaffold_version": scaffold_version()}, indent=2) + "\n"
 
 
 _AS_LOADER = '''

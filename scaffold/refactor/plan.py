@@ -14,7 +14,7 @@ from typing import Any
 
 from scaffold.refactor.analyze import Analysis, Chunk
 from scaffold.refactor.errors import ScriptArgsError
-from scaffold.refactor.source import calls_in, dotted, loaded_names, stored_names
+from scaffold.refactor.source import call_leaf, calls_in, dotted, loaded_names, stored_names
 
 OPTIMIZERS = {"SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "ASGD", "LBFGS", "NAdam", "RAdam", "RMSprop",
               "Rprop", "SparseAdam", "Adafactor"}
@@ -34,6 +34,14 @@ class Note:
 
     lines: str
     what: str
+
+    @classmethod
+    def at(cls, node_or_lines, what: str) -> "Note":
+        """A note on a node's lines, or on lines given as text (``"12"``, ``"12-15"``)."""
+        if isinstance(node_or_lines, ast.AST):
+            a, b = node_or_lines.lineno, node_or_lines.end_lineno
+            node_or_lines = f"{a}" if a == b else f"{a}-{b}"
+        return cls(str(node_or_lines), what)
 
 
 @dataclass
@@ -69,15 +77,7 @@ class Plan:
 
     def note(self, node_or_lines, what: str, meaning: bool = False) -> None:
         """A line of the report; ``meaning=True``: the project does something the script did not (or not the same way)."""
-        if isinstance(node_or_lines, ast.AST):
-            a, b = node_or_lines.lineno, node_or_lines.end_lineno
-            node_or_lines = f"{a}" if a == b else f"{a}-{b}"
-        (self.meaning if meaning else self.notes).append(Note(str(node_or_lines), what))
-
-
-def _leaf(call: ast.Call) -> str:
-    f = call.func
-    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+        (self.meaning if meaning else self.notes).append(Note.at(node_or_lines, what))
 
 
 def _top_call(stmt: ast.stmt) -> ast.Call | None:
@@ -87,7 +87,7 @@ def _top_call(stmt: ast.stmt) -> ast.Call | None:
 
 def is_autocast(item: ast.withitem) -> bool:
     expr = item.context_expr
-    return isinstance(expr, ast.Call) and _leaf(expr) == "autocast"
+    return isinstance(expr, ast.Call) and call_leaf(expr) == "autocast"
 
 
 def flatten_autocast(stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -218,14 +218,14 @@ def _classify_setup(plan: Plan) -> None:
         data_seed_names |= {e.id for k, e in bindings.items() if isinstance(e, ast.Name) and k in data_seed_names}
 
     # whatever an optimizer is given the parameters of is a model, wherever its class comes from
-    trained = {dotted(c.func.value) for ch in info.setup for c in calls_in(ch.stmt) if _leaf(c) in OPTIMIZERS
+    trained = {dotted(c.func.value) for ch in info.setup for c in calls_in(ch.stmt) if call_leaf(c) in OPTIMIZERS
                for a in c.args[:1] for c2 in [a] for c in calls_in(c2) if isinstance(c.func, ast.Attribute) and c.func.attr == "parameters"}
     first_model_line = next((c.stmt.lineno for c in info.setup if isinstance(c.stmt, (ast.Assign, ast.AnnAssign))
                              and _is_model_ctor(plan, c.stmt.value)), None)
     for chunk in info.setup:
         s = chunk.stmt
         text = plan.analysis.script.segment(s)
-        leafs = {_leaf(c) for c in calls_in(s)}
+        leafs = {call_leaf(c) for c in calls_in(s)}
         names = stored_names([s])
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and not calls_in(s) and \
                 loaded_names([s]) and loaded_names([s]) <= set(plan.optimizers):
@@ -233,7 +233,7 @@ def _classify_setup(plan: Plan) -> None:
             # configure_optimizers ran, so the list is made where it is read, from the trainer's optimizers
             kind = "optimizer_list"
             plan.optimizer_lists[s.targets[0].id] = s.value
-        elif id(s) in consumed or (ap and plan.args_name in names and any(_leaf(c) in ("parse_args", "parse_known_args") or dotted(c.func) == ap.function for c in calls_in(s))):
+        elif id(s) in consumed or (ap and plan.args_name in names and any(call_leaf(c) in ("parse_args", "parse_known_args") or dotted(c.func) == ap.function for c in calls_in(s))):
             kind = "args"
         elif isinstance(s, ast.Expr) and leafs & _SEED_CALLS:
             kind = "seed"
@@ -247,12 +247,12 @@ def _classify_setup(plan: Plan) -> None:
             kind = "optimizer"
         elif _is_device_stmt(plan, s, text):
             kind = "device"
-        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _leaf(s.value) in ("to", "cuda") and \
+        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and call_leaf(s.value) in ("to", "cuda") and \
                 dotted(s.value.func).split(".")[0] in plan.model_names:
             kind = "device"
         elif isinstance(s, (ast.Assign, ast.AnnAssign)) and (_is_model_ctor(plan, s.value) or (set(names) & trained and calls_in(s))):
             kind = "model"
-        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _leaf(s.value) == "save":
+        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and call_leaf(s.value) == "save":
             kind = "save"
         elif loaded_names([s]) & set(plan.model_names) and not loaded_names([s]) & _data_names(plan):
             kind = "model"
@@ -312,7 +312,7 @@ def _is_device_stmt(plan: Plan, s: ast.stmt, text: str) -> bool:
     if isinstance(s, ast.If):
         return bool(loaded_names([s.test]) & plan.device_names) or "cuda" in plan.analysis.script.segment(s.test)
     if isinstance(s, (ast.Assign, ast.AnnAssign)) and ("cuda" in text or "torch.device" in text or "mps" in text) and \
-            not any(_leaf(c) in _DATA_CALLS | OPTIMIZERS for c in calls_in(s)) and not _is_model_ctor(plan, s.value):
+            not any(call_leaf(c) in _DATA_CALLS | OPTIMIZERS for c in calls_in(s)) and not _is_model_ctor(plan, s.value):
         plan.device_names |= names
         return True
     if "cudnn" in text or "set_device" in text:
@@ -385,7 +385,7 @@ def _mode(plan: Plan) -> None:
     if bw_stmt is None:
         return manual("backward() is not a plain statement of the batch loop")
     target = backward[0].func.value
-    if isinstance(target, ast.Call) and _leaf(target) == "scale" and target.args:
+    if isinstance(target, ast.Call) and call_leaf(target) == "scale" and target.args:
         target = target.args[0]
     if not isinstance(target, ast.Name) or backward[0].args or backward[0].keywords:
         return manual("backward() is called on an expression or with arguments")
@@ -394,7 +394,7 @@ def _mode(plan: Plan) -> None:
         return manual("the optimizer steps before backward()")
     for s in body[i_bw + 1:i_step]:
         call = _top_call(s)
-        leaf = _leaf(call) if call is not None else ""
+        leaf = call_leaf(call) if call is not None else ""
         if leaf in ("clip_grad_norm_", "clip_grad_value_"):
             try:
                 value = float(static_value(plan, call.args[1] if len(call.args) > 1 else next(k.value for k in call.keywords if k.arg in ("max_norm", "clip_value"))))
@@ -410,7 +410,7 @@ def _mode(plan: Plan) -> None:
         elif any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(s)):
             return manual(f"line {s.lineno} reads gradients between backward() and step()")
     if any(isinstance(n, ast.Attribute) and n.attr == "grad" for s in body for n in ast.walk(s)
-           if not (_top_call(s) is not None and _leaf(_top_call(s)).startswith("clip_grad"))):
+           if not (_top_call(s) is not None and call_leaf(_top_call(s)).startswith("clip_grad"))):
         return manual("the batch loop reads or writes .grad by hand")
     plan.loss = target
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from scaffold.refactor.plan import Plan, _leaf, is_autocast
-from scaffold.refactor.source import dotted
+from scaffold.refactor.plan import Plan, is_autocast
+from scaffold.refactor.source import call_leaf, dotted
 
 DROP = object()
 _STMT_LISTS = ("body", "orelse", "finalbody")
@@ -25,7 +25,7 @@ class Renderer:
         for c in ast.walk(plan.analysis.train.loop):
             if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "backward":
                 t = c.func.value
-                if isinstance(t, ast.Call) and _leaf(t) == "scale" and t.args:
+                if isinstance(t, ast.Call) and call_leaf(t) == "scale" and t.args:
                     t = t.args[0]
                 if isinstance(t, ast.Name):
                     self.loss_names.add(t.id)
@@ -35,6 +35,7 @@ class Renderer:
         self._loads_back = any(isinstance(c, ast.Call) and dotted(c.func) in ("torch.load", "load")
                                for c in ast.walk(plan.analysis.script.tree))
         self.used: list[tuple[ast.AST, str]] = []  # (node, what) for the report
+        self.meaning: list = []  # changes of meaning found while rendering (plan.Note), for the report
 
     # ------------------------------------------------------------------------------------------ text
     def statement(self, stmt: ast.stmt, stage: str) -> str | None:
@@ -141,8 +142,8 @@ class Renderer:
             return "\n".join([lines[0]] + [pad + ln if ln.strip() else ln for ln in lines[1:]])
         if isinstance(node, (ast.Break, ast.Continue)) and stage in ("train", "eval") and self._owner_loop(node) in self._batch_loops:
             word = "break" if isinstance(node, ast.Break) else "continue"
-            (self.plan.meaning if word == "break" else []).append(_meaning(node, "`break` ended the pass over the data; "
-                                                                            "now only the batch ends (see below)"))
+            if word == "break":
+                self.meaning.append(_meaning(node, "`break` ended the pass over the data; now only the batch ends (see below)"))
             self.used.append((node, f"`{word}` in a batch loop became `return None`: the batch ends, the epoch goes on"
                                     + (" (the script's `break` ended the whole pass over the data: bound it with "
                                        "`--trainer.limit_train_batches` / `limit_val_batches`)" if word == "break" else "")))
@@ -150,7 +151,7 @@ class Renderer:
         if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
             return None
         call = node.value
-        name, leaf = dotted(call.func), _leaf(call)
+        name, leaf = dotted(call.func), call_leaf(call)
         owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else ""
         models = set(plan.model_names)
         if owner in models and leaf in ("train", "eval") and len(call.args) <= 1 and stage in ("train", "closure", "eval"):
@@ -195,7 +196,7 @@ class Renderer:
         else:
             if leaf == "backward":
                 target = call.func.value
-                if isinstance(target, ast.Call) and _leaf(target) == "scale" and target.args:
+                if isinstance(target, ast.Call) and call_leaf(target) == "scale" and target.args:
                     target = target.args[0]
                 rest = [self.expr(a, stage) for a in call.args] + [f"{k.arg}={self.expr(k.value, stage)}" for k in call.keywords]
                 self.used.append((node, "`backward()` became `self.manual_backward()`"))

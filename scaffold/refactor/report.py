@@ -8,21 +8,23 @@ from typing import TYPE_CHECKING
 from scaffold.refactor.source import stored_names
 
 if TYPE_CHECKING:
-    from scaffold.refactor.emit import Emitter
+    from scaffold.refactor.emit import Emitted
+    from scaffold.refactor.plan import Plan
 
 
-def report(self: "Emitter") -> str:
+def report(plan: "Plan", emitted: "Emitted") -> str:
     """REFACTOR.md: where each line went, what the trainer replaced, what could not be placed."""
-    plan, script = self.plan, self.script
-    lines = [f"# REFACTOR.md: {script.path.name} -> {self.package}", "",
+    info = plan.analysis
+    script = info.script
+    lines = [f"# REFACTOR.md: {script.path.name} -> {emitted.package}", "",
              f"Made by `scaffold refactor`. Optimization: **{plan.mode}**" + (f" ({plan.mode_reason})." if plan.mode_reason else "."), ""]
     where: list[tuple[int, int, str]] = []
-    for d in self.info.definitions:
+    for d in info.definitions:
         what = ("imports" if isinstance(d, (ast.Import, ast.ImportFrom)) else
                 "the script's docstring" if isinstance(d, ast.Expr) else f"`{getattr(d, 'name', None) or ', '.join(stored_names([d]))}`")
         where.append((script.first_line(d), d.end_lineno, f"models.py, verbatim: {what}"))
     loops = []
-    for rng, dest in dict.fromkeys(self.placed):
+    for rng, dest in dict.fromkeys(emitted.placed):
         a, _, b = rng.partition("-")
         loops.append((int(a), int(b or a), dest))
     loops.sort(key=lambda x: (x[0], -x[1]))
@@ -30,20 +32,20 @@ def report(self: "Emitter") -> str:
         if not any(a2 <= a and b <= b2 and (a2, b2) != (a, b) and d2 == dest for a2, b2, d2 in loops):
             where.append((a, b, dest))
     functions = {d.name: d for d in script.tree.body if isinstance(d, ast.FunctionDef)}
-    for name in sorted(self.info.consumed_functions):
+    for name in sorted(info.consumed_functions):
         if name in functions:
             fn = functions[name]
             where.append((fn.lineno, fn.lineno, f"`def {name}`: its code went to the places listed for its lines"))
-    for stmt in self.info.main_call:
+    for stmt in info.main_call:
         where.append((stmt.lineno, stmt.end_lineno, "the call that ran the training: `python train.py fit` does it now"))
-    if self.info.epoch_loop is not None:
-        loop = self.info.epoch_loop
+    if info.epoch_loop is not None:
+        loop = info.epoch_loop
         where.append((loop.lineno, loop.lineno, f"the epoch loop became `trainer.max_epochs: {plan.max_epochs}`"))
     replaced: list[tuple[int, int, str]] = []
-    for note in plan.notes:
+    for note in emitted.notes:
         a, _, b = note.lines.partition("-")
         replaced.append((int(a), int(b or a), note.what))
-    for node, what in self.r.used:
+    for node, what in emitted.used:
         replaced.append((node.lineno, node.lineno, what))
     lines += ["## Where each part of the script went", "", "| script lines | now |", "| --- | --- |"]
     lines += [f"| {r} | {t} |" for r, t in _merged(where)]
@@ -51,20 +53,20 @@ def report(self: "Emitter") -> str:
               "What the project does differently from the script (check these before trusting the results):", ""]
     lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(
         [(int(n.lines.partition('-')[0]), int(n.lines.partition('-')[2] or n.lines.partition('-')[0]), n.what)
-         for n in plan.meaning])] or ["None found: the steps, the data order and the updates are the script's."]
+         for n in emitted.meaning])] or ["None found: the steps, the data order and the updates are the script's."]
     lines += ["", "## Replaced by the trainer", ""]
     lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(replaced)] or ["Nothing."]
     lines += ["", "## Not placed", ""]
-    if plan.unplaced:
-        for chunk, why in plan.unplaced:
+    if emitted.unplaced:
+        for chunk, why in emitted.unplaced:
             a, b = script.first_line(chunk.stmt), chunk.stmt.end_lineno
             lines.append(f"- lines {a}-{b}: {why}. Kept, commented out, in the NOT PLACED block at the end of module.py:")
             lines += ["", "  ```python"] + ["  " + ln.rstrip("\n") for ln in script.lines[a - 1:b]] + ["  ```", ""]
     else:
         lines.append("Nothing: every statement of the script has a place (what changed meaning is listed above).")
-    if self.unresolved:
+    if emitted.unresolved:
         lines += ["", "## Names to check", ""]
-        for name, at in self.unresolved.items():
+        for name, at in emitted.unresolved.items():
             shown = ", ".join(str(w) for w in sorted(set(at)) if w)
             lines.append(f"- `{name}`" + (f" (line {shown})" if shown else "") + " is read in moved code but defined nowhere "
                          "scaffold could find; define it before training.")

@@ -207,6 +207,12 @@ def loaded_names(stmts: list[ast.AST]) -> set[str]:
     return {n for n, k, _ in name_events(stmts) if k == "load"}
 
 
+def call_leaf(call: ast.Call) -> str:
+    """The called name's last part: ``step`` for ``opt.step()``, ``print`` for ``print(x)``, ``''`` for anything else."""
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
 def dotted(node: ast.AST) -> str:
     """``torch.optim.SGD`` for an attribute chain, ``''`` for anything else."""
     parts = []
