@@ -1,2 +1,0 @@
-import urllib  # noqa: F401
-import urllib.request  # noqa: F401
