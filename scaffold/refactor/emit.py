@@ -167,9 +167,10 @@ class Emitter:
         post_p = self._epoch_pieces(train.post, "epoch", "on_train_epoch_end") + self._epoch_pieces(info.epoch_post, "epoch", "on_train_epoch_end")
         if post_p:
             module.append(Method("on_train_epoch_end", "self", post_p))
+        after_chunks, test_end = self._after_test(info.after, info.test)
         for stage, loop in (("validation", info.val), ("test", info.test)):
             if loop is not None:
-                module.extend(self._eval(stage, loop))
+                module.extend(self._eval(stage, loop, test_end if stage == "test" else []))
         if info.test is not None and info.test.call is not None:
             self.note(info.test.call, "the evaluation the script ran after training became test_step: `python train.py fit` "
                                       "does not run it; run `python train.py test --ckpt_path=last` after fitting", meaning=True)
@@ -178,7 +179,7 @@ class Emitter:
                       f"the script's functions/classes read {', '.join(f'`{n}`' for n in info.shared)} as globals: models.py "
                       "declares them and the module/datamodule set them (`_models.NAME = NAME`) when the set-up runs; "
                       "they are None until then", meaning=True)
-        after = self._epoch_pieces(info.after, "after", "on_train_end")
+        after = self._epoch_pieces(after_chunks, "after", "on_train_end")
         if after:
             module.append(Method("on_train_end", "self", after))
         module.append(self._configure_optimizers(opt_pieces))
@@ -287,7 +288,22 @@ class Emitter:
                 return (i, loss.id) if self._rebinds else None
         return None
 
-    def _eval(self, stage: str, loop: LoopInfo) -> list[Method]:
+    def _after_test(self, chunks: list[Chunk], test: LoopInfo | None) -> tuple[list[Chunk], list[Chunk]]:
+        """(the code run after training, the code that reads the test evaluation's result): ``test_loss = evaluate(test_data)``
+        then ``print(test_loss)`` (word_language_model): the evaluation became test_step, which `fit` does not run, so what
+        reads its result runs where the result is made, at the end of the test epoch."""
+        if test is None or test.call is None or not test.result:
+            return chunks, []
+        needs, keep, moved = {test.result}, [], []
+        for c in chunks:
+            if c.stmt.lineno > test.call.end_lineno and set(free_names([c.stmt])) & needs:
+                moved.append(c)
+                needs |= set(stored_names([c.stmt]))
+            else:
+                keep.append(c)
+        return keep, moved
+
+    def _eval(self, stage: str, loop: LoopInfo, end: list[Chunk] = ()) -> list[Method]:
         out = []
         prefix = "val" if stage == "validation" else "test"
         pre = self.pieces(loop.pre, "eval", f"module.py on_{stage}_epoch_start")
@@ -318,6 +334,7 @@ class Emitter:
         for p in post:
             logged += stored_names([n for n in p.parsed if isinstance(n, (ast.Assign, ast.AugAssign))])
         tail = []
+        post += self.pieces(list(end), "after", f"module.py on_{stage}_epoch_end")
         for name in dict.fromkeys(logged):
             key = name if name.startswith(prefix) else f"{prefix}_{name}"
             tail.append(f'self.log("{key}", float({name}))')

@@ -18,7 +18,7 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
-           "save_then_restore", "optimizer_list"]
+           "save_then_restore", "optimizer_list", "eval_result_printed"]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,15 @@ def test_a_list_of_the_optimizers_is_made_from_the_trainers(projects):
     assert "by_name = {'sgd': self.optimizers()[0], 'adam': self.optimizers()[1]}" in step
     for name in ("__init__", "configure_model"):
         assert "optimizers" not in _method(result, name)
+
+
+def test_what_reads_the_test_result_runs_where_it_is_made(projects):
+    """`test_loss = evaluate(test_data)` became test_step, which fit does not run: the print reading test_loss runs at the
+    end of the test epoch; on_train_end read a test_loss that fit never made (AttributeError)."""
+    result = projects["eval_result_printed"]
+    end = _method(result, "on_test_epoch_end")
+    assert end.index("test_loss = ") < end.index("test_ppl = test_loss * 2") < end.index("print('test loss', test_loss, test_ppl)")
+    assert "test_loss" not in _method(result, "on_train_end")
 
 
 def test_helper_globals_live_where_the_functions_read_them(projects):
