@@ -113,7 +113,7 @@ class ModelCheckpoint(Checkpoint):
         self.mode = mode
         self.kth_value = modes[mode]
 
-        if dirpath is not None:
+        if dirpath and not _is_url(dirpath):  # "" stays "": names without a folder
             dirpath = os.path.realpath(os.path.expanduser(os.fspath(dirpath)))
         self.dirpath: str | None = dirpath
         self.filename = filename
@@ -175,6 +175,15 @@ class ModelCheckpoint(Checkpoint):
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         dirpath = trainer.strategy.broadcast(self._resolve_ckpt_dir(trainer))
         self.dirpath = dirpath
+        if _is_url(dirpath):
+            if self.save_last == "link":
+                raise ValueError(
+                    f"`ModelCheckpoint(save_last='link')` is only supported for local file paths, got `dirpath={dirpath}`."
+                )
+            raise MisconfigurationException(
+                f"ModelCheckpoint(dirpath={dirpath!r}): checkpoints are written to local folders only; pass a local "
+                "path (and copy the files to remote storage after the run)."
+            )
         if trainer.is_global_zero and stage == "fit":
             if (self.save_top_k != 0 or self.save_last) and not trainer.fast_dev_run:
                 check_writable_folder(dirpath)  # now, not when the first epoch's save fails
@@ -184,6 +193,12 @@ class ModelCheckpoint(Checkpoint):
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         self._last_time_checked = time.monotonic()
+
+    def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+        # save_last promises a last checkpoint even when no save was due during the run (no validation to save
+        # after, every_n_epochs never reached)
+        if self.save_last and not self._last_checkpoint_saved and not trainer.fast_dev_run:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._every_n_train_steps < 1 and not self._train_time_interval:
@@ -289,6 +304,9 @@ class ModelCheckpoint(Checkpoint):
     def _should_save_on_train_epoch_end(self, trainer: Any) -> bool:
         if self._save_on_train_epoch_end is not None:
             return self._save_on_train_epoch_end
+        # validation by elapsed time: it runs whenever the time is up, so save after it
+        if getattr(getattr(trainer, "flags", None), "val_check_time", None) is not None:
+            return False
         # with validation every few epochs we cannot tell when it runs: save after it
         if trainer.check_val_every_n_epoch != 1:
             return False
@@ -490,16 +508,19 @@ class ModelCheckpoint(Checkpoint):
             filename = self.CHECKPOINT_JOIN_CHAR.join([prefix, filename])
         return filename
 
-    def format_checkpoint_name(self, metrics: dict[str, Any], filename: str | None = None, ver: int | None = None) -> str:
+    def format_checkpoint_name(self, metrics: dict[str, Any], filename: str | None = None, ver: int | None = None,
+                               prefix: str | None = None) -> str:
         """The path a checkpoint with these metrics gets.
 
         Example::
 
             ModelCheckpoint(dirpath="ck", filename="{epoch}-{val_loss:.2f}").format_checkpoint_name(
                 {"epoch": 2, "val_loss": torch.tensor(0.1234)})  # 'ck/epoch=2-val_loss=0.12.ckpt'
+            ModelCheckpoint(dirpath="ck", filename="name").format_checkpoint_name({}, prefix="test")  # 'ck/test-name.ckpt'
         """
         filename = filename or self.filename
-        filename = self._format_checkpoint_name(filename, metrics, auto_insert_metric_name=self.auto_insert_metric_name)
+        filename = self._format_checkpoint_name(filename, metrics, prefix=prefix or "",
+                                                auto_insert_metric_name=self.auto_insert_metric_name)
         if ver is not None:
             filename = self.CHECKPOINT_JOIN_CHAR.join((filename, f"v{ver}"))
         name = f"{filename}{self.FILE_EXTENSION}"
@@ -561,6 +582,12 @@ class ModelCheckpoint(Checkpoint):
             f"ModelCheckpoint(dirpath={self.dirpath!r}, filename={self.filename!r}, monitor={self.monitor!r}, "
             f"mode={self.mode!r}, save_top_k={self.save_top_k}, save_last={self.save_last!r})"
         )
+
+
+def _is_url(path: Any) -> bool:
+    """``s3://...``, ``memory://...``: a remote location (``file://`` is local)."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
+    return "://" in text and not text.startswith("file://")
 
 
 def _plain(v: Any) -> Any:

@@ -25,7 +25,14 @@ class _EvaluationLoop(_Loop):
         """Batches per dataloader this pass runs."""
         return self.trainer.num_val_batches if self.kind == "val" else self.trainer.num_test_batches
 
-    _max_batches = max_batches
+    @property
+    def _max_batches(self) -> list:
+        return self.max_batches
+
+    @_max_batches.setter
+    def _max_batches(self, value: list) -> None:
+        # the run's batch counts, which the trainer (``num_val_batches``) and the callbacks read
+        setattr(self.trainer._run, "num_val_batches" if self.kind == "val" else "num_test_batches", list(value))
 
     @property
     def batch_progress(self) -> _BatchProgress:

@@ -48,6 +48,10 @@ class _TrainingEpochLoop(_Loop):
     def _batches_that_stepped(self) -> int:
         return self.trainer._progress.batches_that_stepped
 
+    def _get_monitor_value(self, key: str) -> Any:
+        """The logged value a ``ReduceLROnPlateau`` scheduler monitoring ``key`` steps on (None when not logged)."""
+        return self.trainer.callback_metrics.get(key)
+
     @property
     def done(self) -> bool:
         return bool(self.trainer._progress.epoch_done)

@@ -83,6 +83,7 @@ def _spawned(rank: int, launcher: "MultiprocessingLauncher", function: Callable,
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "result": result,
             "progress": trainer._progress,
+            "state": trainer.state,
             "callback_metrics": {k: v.detach().cpu() for k, v in trainer.callback_metrics.items()},
             "logged_metrics": {k: v.detach().cpu() for k, v in trainer.logged_metrics.items()},
             "best_model_path": getattr(trainer.checkpoint_callback, "best_model_path", None),
@@ -125,6 +126,7 @@ class MultiprocessingLauncher:
         trainer = self.strategy.trainer
         trainer.lightning_module.load_state_dict(out["state_dict"])
         trainer._progress = out["progress"]
+        trainer.state = out["state"]  # finished (or where it stopped), as the processes that ran it saw it
         trainer.callback_metrics.update(out["callback_metrics"])
         trainer.logged_metrics.update(out["logged_metrics"])
         cb = trainer.checkpoint_callback

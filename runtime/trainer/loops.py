@@ -365,7 +365,7 @@ def step_schedulers(trainer, interval: str, plateau: bool) -> None:
             continue
         metric = None
         if config.reduce_on_plateau:
-            metric = trainer.callback_metrics.get(config.monitor)
+            metric = trainer.fit_loop.epoch_loop._get_monitor_value(config.monitor)
             if metric is None:
                 available = sorted(trainer.callback_metrics)
                 if config.strict:

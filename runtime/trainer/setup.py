@@ -117,7 +117,7 @@ def make_callbacks(callbacks: list, enable_checkpointing: bool | None, progress:
     has_ckpt = any(isinstance(cb, Checkpoint) for cb in callbacks)
     if enable_checkpointing is False and has_ckpt:
         raise MisconfigurationException(
-            "Trainer was configured with enable_checkpointing=False but a checkpoint callback was passed in callbacks; "
+            "Trainer was configured with `enable_checkpointing=False` but found `ModelCheckpoint` in callbacks list: "
             "remove one of the two."
         )
     from runtime.callbacks import ModelCheckpoint, ModelSummary, ProgressBar, TextProgressBar

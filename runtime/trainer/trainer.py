@@ -251,7 +251,10 @@ class Trainer(LegacyTrainerAPI):
     # Lightning's loop objects, as views of this trainer's progress record (runtime.loops)
     @property
     def fit_loop(self):
-        return _FitLoop(self)
+        loop = self.__dict__.get("_fit_loop")  # one per trainer: what is set on it (or its epoch_loop) stays
+        if loop is None:
+            loop = self._fit_loop = _FitLoop(self)
+        return loop
 
     @property
     def validate_loop(self):
@@ -326,7 +329,10 @@ class Trainer(LegacyTrainerAPI):
         self._run = run
         self.profiler.setup(stage=fn.value, local_rank=self.local_rank, log_dir=self.log_dir)
         if fn == TrainerFn.FITTING:
-            self._progress = Progress()
+            # as in Lightning, a second fit on this trainer continues its loops: the epochs and steps done stay
+            # done (raise max_epochs to train on); an epoch a failure cut short starts over
+            self._progress.epoch_batch_idx = 0
+            self._progress.epoch_done = False
         run.start_time = time.monotonic()
         try:
             result = self._run_stage(run, ckpt_path)
