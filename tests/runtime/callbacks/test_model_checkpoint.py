@@ -344,3 +344,47 @@ def test_fit_resume_from_epoch_end_checkpoint_saves_nothing_twice(tmp_path, recw
     trainer.fit(_model([0.5, 0.4]), ckpt_path=str(tmp_path / "ck" / "last.ckpt"))
     assert saved == ["epoch=1-step=8.ckpt", "last.ckpt"]
     assert not [w for w in recwarn if "could not find the monitored key" in str(w.message)]
+
+
+def test_names_without_a_folder_and_with_a_prefix(tmp_path):
+    assert ModelCheckpoint(dirpath="").format_checkpoint_name({"epoch": 5, "step": 4}) == "epoch=5-step=4.ckpt"
+    named = ModelCheckpoint(dirpath=tmp_path, filename="name")
+    assert named.format_checkpoint_name({}, prefix="test") == str(tmp_path / "test-name.ckpt")
+
+
+def test_a_remote_dirpath_is_refused_with_the_reason(tmp_path, monkeypatch):
+    import runtime
+
+    monkeypatch.chdir(tmp_path)
+    link = ModelCheckpoint(dirpath="memory://bucket/ck", save_last="link")
+    assert link.dirpath == "memory://bucket/ck"  # not turned into a local folder named "memory:"
+    with pytest.raises(ValueError, match="save_last='link'.* is only supported for local file paths"):
+        link.setup(runtime.Trainer(logger=False), _model(), "fit")
+    with pytest.raises(MisconfigurationException, match="local folders only"):
+        ModelCheckpoint(dirpath="s3://bucket/ck").setup(runtime.Trainer(logger=False), _model(), "fit")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_last_writes_last_at_train_end_when_no_save_was_due(tmp_path):
+    # saves after validation, and there is none: last.ckpt still comes at the end of training
+    model = _model()
+    model.validation_step = None
+    cb = ModelCheckpoint(dirpath=tmp_path / "ck", save_last=True, save_on_train_epoch_end=False)
+    trainer = _trainer(tmp_path, callbacks=[cb], logger=False)
+    saved = _spy(trainer)
+    trainer.fit(model)
+    assert saved == ["last.ckpt"]
+    assert torch.load(tmp_path / "ck" / "last.ckpt", weights_only=False)["global_step"] == 8
+
+
+@pytest.mark.filterwarnings("ignore:Checkpoint directory.*exists and is not empty")
+def test_a_second_fit_on_the_same_trainer_continues(tmp_path):
+    cb = ModelCheckpoint(dirpath=tmp_path / "ck", save_top_k=-1, monitor="epoch", mode="max", filename="{epoch}")
+    trainer = _trainer(tmp_path, callbacks=[cb], logger=False)
+    trainer.fit(_model())
+    trainer.fit(_model())  # max_epochs reached: nothing trains, nothing is saved again
+    assert (trainer.current_epoch, trainer.global_step) == (2, 8)
+    trainer.fit_loop.max_epochs = 3
+    trainer.fit(_model())
+    assert (trainer.current_epoch, trainer.global_step) == (3, 12)
+    assert _files(tmp_path / "ck") == ["epoch=0.ckpt", "epoch=1.ckpt", "epoch=2.ckpt"]

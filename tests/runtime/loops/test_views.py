@@ -92,3 +92,31 @@ def test_validation_batch_progress_counts_passes(tmp_path):
     assert trainer.fit_loop.epoch_loop.val_loop.batch_progress.total.completed == 4
     trainer.test(BoringModel())
     assert trainer.test_loop.batch_progress.total.completed == 64
+
+
+def test_the_plateau_metric_is_read_through_the_epoch_loop(tmp_path):
+    class Plateau(BoringModel):
+        def training_step(self, batch, batch_idx):
+            out = super().training_step(batch, batch_idx)
+            self.log("train_metric", float(self.current_epoch), on_epoch=True, on_step=False)
+            return out
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1)
+            return [opt], [{"scheduler": torch.optim.lr_scheduler.ReduceLROnPlateau(opt), "monitor": "train_metric"}]
+
+    trainer = make_trainer(tmp_path, max_epochs=2, limit_train_batches=2, limit_val_batches=0)
+    assert trainer.fit_loop is trainer.fit_loop  # one loop object: what is set on it stays
+    asked = []
+    real = trainer.fit_loop.epoch_loop._get_monitor_value
+    trainer.fit_loop.epoch_loop._get_monitor_value = lambda key: asked.append((trainer.current_epoch, key)) or real(key)
+    trainer.fit(Plateau())
+    assert asked == [(0, "train_metric"), (1, "train_metric")]
+
+
+def test_val_loop_max_batches_is_the_runs_count(tmp_path):
+    trainer = make_trainer(tmp_path, val_check_interval=0.5, enable_checkpointing=True)
+    trainer.fit_loop.epoch_loop.val_loop._max_batches = [0]
+    assert trainer.num_val_batches == [0] and trainer.checkpoint_callback._should_save_on_train_epoch_end(trainer)
+    trainer.fit_loop.epoch_loop.val_loop._max_batches = [1]
+    assert not trainer.checkpoint_callback._should_save_on_train_epoch_end(trainer)

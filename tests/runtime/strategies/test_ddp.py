@@ -185,6 +185,7 @@ def test_ddp_spawn_brings_rank_zero_weights_back(tmp_path):
     assert trainer.global_step == 2  # 16 samples, 2 processes x batch 4
     assert not torch.equal(model.layer.weight, before)
     assert "loss" in trainer.callback_metrics
+    assert trainer.state.finished and trainer.state.fn == "fit"  # the state the processes ended in
 
 
 def test_world_size_mismatch_with_the_launcher_is_a_clear_error(monkeypatch):
