@@ -198,6 +198,7 @@ class DeepSpeedPrecision(Precision):
             raise MisconfigurationException("DeepSpeed trains in float32, float16 or bfloat16; precision='64-true' is not supported.")
         self.name = precision
         self.input_dtype = self._DTYPES.get(precision)
+        self.dtype = self.input_dtype if precision.endswith("-true") else None  # Trainer.init_module's default dtype
 
     def convert_module(self, module: torch.nn.Module) -> torch.nn.Module:
         return module  # deepspeed.initialize converts it
@@ -399,6 +400,11 @@ class DeepSpeedStrategy(DDPStrategy):
             return engine(*args)
         finally:
             _restore_forward(module, original)
+
+    def batch_to_device(self, batch: Any, dataloader_idx: int = 0) -> Any:
+        """Floating inputs in the engine's dtype, also where moving them is otherwise skipped (on the CPU)."""
+        moved = super().batch_to_device(batch, dataloader_idx)
+        return self.precision_plugin.convert_input(moved) if moved is batch else moved
 
     @contextmanager
     def no_sync(self) -> Generator[None, None, None]:

@@ -175,19 +175,63 @@ def test_a_file_that_is_not_a_deepspeed_folder_is_named(installed, tmp_path):
 
 
 # ---------------------------------------------------------------- with deepspeed: real runs on the CPU
-@pytest.mark.slow
-@pytest.mark.skipif(not HAS_DEEPSPEED, reason="deepspeed is not installed (pip install deepspeed); its config translation is tested above")
-@pytest.mark.parametrize("stage", [1, 2, 3])
-def test_zero_trains_like_one_process_and_resumes_from_its_folder(tmp_path, stage):
-    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR")}
-    env.update(PYTHONPATH=REPO, ROOT=str(tmp_path), STAGE=str(stage), DS_ACCELERATOR="cpu")
+_DIST_ENV = ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR", "NODE_RANK", "GROUP_RANK")
+needs_deepspeed = pytest.mark.skipif(
+    not HAS_DEEPSPEED, reason="deepspeed is not installed (pip install deepspeed); its config translation is tested above")
+
+
+def launch(root: Path, **extra: str) -> None:
+    """deepspeed_script.py in a clean environment (it starts its other rank itself)."""
+    env = {k: v for k, v in os.environ.items() if k not in _DIST_ENV}
+    env.update(PYTHONPATH=REPO, ROOT=str(root), DS_ACCELERATOR=extra.pop("DS_ACCELERATOR", "cpu"), **extra)
     done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-4000:]
-    out = torch.load(tmp_path / "out.pt", weights_only=True)
+
+
+def check_suite(out: dict, tol: float = 1e-6, resume_tol: float = 1e-6) -> None:
+    """``tol``: DeepSpeed against one plain process; ``resume_tol``: resumed against straight through."""
     assert out["engine"] == "DeepSpeedEngine" and out["steps"] == [6, 6]
+    assert out["lr"] == [pytest.approx(0.05 * 0.5 ** 3)]  # the Trainer stepped the StepLR schedule
     for key, ref in out["single"].items():  # accumulation 2 and clipping 0.5, as one plain process does them
-        torch.testing.assert_close(out["zero"][key], ref, rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(out["resumed"][key], ref, rtol=1e-5, atol=1e-6)  # 4 steps, then 2 more from the folder
-    assert out["files"] and all(name.endswith(".pt") for name in out["files"])
-    assert out["client"]["global_step"] == 4 and "state_dict" not in out["client"]
-    assert out["resumed_step"] == 6
+        torch.testing.assert_close(out["zero"][key], ref, rtol=max(tol, 1e-5), atol=tol)
+        # 4 steps, then 2 more from the checkpoint folder
+        torch.testing.assert_close(out["resumed"][key], out["zero"][key], rtol=max(resume_tol, 1e-5), atol=resume_tol)
+    assert out["files"] and all(name.endswith("_states.pt") for name in out["files"])
+    assert out["client"] == {"global_step": 4, "has_state_dict": False, "has_schedulers": True}
+    assert out["resumed_step"] == 6 and out["val_loss"] > 0
+
+
+@pytest.mark.slow
+@needs_deepspeed
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_zero_trains_like_one_process_and_resumes_from_its_folder(tmp_path, stage):
+    launch(tmp_path, STAGE=str(stage))
+    check_suite(torch.load(tmp_path / "out.pt", weights_only=True))
+
+
+@pytest.mark.slow
+@needs_deepspeed
+def test_bf16_on_the_cpu_engine_holds_bf16_and_resumes_exactly(tmp_path):
+    launch(tmp_path, STAGE="2", PRECISION="bf16-mixed")
+    out = torch.load(tmp_path / "out.pt", weights_only=True)
+    assert out["dtype"] == "torch.bfloat16"  # inputs are cast to it (on the CPU too), or the forward would fail
+    check_suite(out, tol=0.1, resume_tol=1e-6)  # against bf16 autocast: Adam's steps (lr 0.05) differ near zero gradients
+
+
+@pytest.mark.slow
+@needs_deepspeed
+@pytest.mark.parametrize("stage", [2, 3])
+def test_two_processes_each_hold_half_and_train_like_one_with_the_global_batch(tmp_path, stage):
+    launch(tmp_path / "two", STAGE=str(stage), MODE="two")
+    launch(tmp_path / "one", MODE="single4")
+    r0, r1 = (torch.load(tmp_path / "two" / f"out_{r}.pt", weights_only=True) for r in (0, 1))
+    ref = torch.load(tmp_path / "one" / "out.pt", weights_only=True)["weights"]
+    total = sum(v.numel() for v in ref.values())
+    assert r0["world"] == 2 and r0["step"] == r1["step"] == 4
+    assert sum(r0["partition"]) < total and sum(r0["partition"]) + sum(r1["partition"]) >= total  # each rank a part
+    for key in ref:
+        torch.testing.assert_close(r0["weights"][key], ref[key], rtol=1e-5, atol=1e-6)
+        assert torch.equal(r0["weights"][key], r1["weights"][key]), key
+    folder = Path(r0["folder"])
+    assert {p.name for p in (folder / "checkpoint").iterdir() if "optim_states" in p.name} == {
+        "zero_pp_rank_0_mp_rank_00_optim_states.pt", "zero_pp_rank_1_mp_rank_00_optim_states.pt"}
