@@ -161,7 +161,7 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
             return
         trainer._results_log(
             self, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph, sync_dist,
-            sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only,
+            sync_dist_group, add_dataloader_idx, batch_size, rank_zero_only, metric_attribute,
         )
 
     def log_dict(

@@ -129,7 +129,7 @@ class TensorBoardLogger(Logger):
 
     @rank_zero_only
     def log_hyperparams(
-        self, params: dict[str, Any] | Namespace, metrics: dict[str, Any] | float | None = None
+        self, params: dict[str, Any] | Namespace, metrics: dict[str, Any] | float | None = None, step: int | None = None
     ) -> None:
         """Record hyperparameters in ``hparams.yaml`` and in TensorBoard's HPARAMS tab.
 
@@ -147,7 +147,7 @@ class TensorBoardLogger(Logger):
         if not metrics:
             return
         metrics = {k: _to_float(v) for k, v in metrics.items()}
-        self.log_metrics(metrics, 0)
+        self.log_metrics(metrics, step)
         from torch.utils.tensorboard.summary import hparams  # lazy: imports tensorboard
 
         exp, ssi, sei = hparams(_sanitize_params(_flatten_dict(params)), metrics)

@@ -3,6 +3,8 @@ from typing import Any
 
 from runtime.loops.loop import _Loop
 from runtime.loops.progress import _BatchProgress, _tracker
+from runtime.utilities.imports import _RICH_AVAILABLE
+from runtime.utilities.results_table import print_results_table
 
 __all__ = ["_EvaluationLoop"]
 
@@ -53,3 +55,8 @@ class _EvaluationLoop(_Loop):
             data_utils.val_loaders(self.trainer, self.trainer._run)
         else:
             data_utils.eval_loaders(self.trainer, self.trainer._run, "test")
+
+    @staticmethod
+    def _print_results(results: list[dict[str, Any]], stage: str) -> None:
+        """The table ``validate`` / ``test`` print (``verbose=True``): drawn with rich when it is installed."""
+        print_results_table(results, stage, use_rich=bool(_RICH_AVAILABLE))

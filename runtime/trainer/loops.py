@@ -66,6 +66,8 @@ def run_fit(trainer, run) -> None:
     train_loader = data.train_loader(trainer, run)
     if data.val_defined(trainer, run) and "val" not in run.loaders and data.val_epoch_due(trainer):
         data.val_loaders(trainer, run)  # loaded before on_train_start so the progress bar knows the totals
+    run.results = run.train_results  # what on_train_start logs counts in the first epoch
+    run.results.reset()
     hooks("on_train_start")
     run.last_val_time = time.monotonic()  # a duration val_check_interval counts training time from here
     while not fit_done(trainer, run):
@@ -86,7 +88,7 @@ def run_sanity_check(trainer, run) -> None:
     hooks.callbacks("on_sanity_check_end")
     # what the sanity check logged is not a result of training
     trainer.callback_metrics.clear()
-    trainer.progress_bar_metrics.clear()
+    trainer._progress_bar_metrics.clear()
     trainer.logged_metrics.clear()
     trainer.state.stage = RunningStage.TRAINING
 
@@ -149,8 +151,7 @@ def begin_train_epoch(trainer, run, loader) -> Results:
     """The training stage, fresh results, and the samplers told the epoch (so DistributedSampler reshuffles)."""
     epoch = trainer._progress.current_epoch
     trainer.state.stage = RunningStage.TRAINING
-    results = run.results = run.train_results
-    results.reset()
+    results = run.results = run.train_results  # reset at the end of the last epoch
     run.eval_counts.pop("validate", None)  # as Lightning: the val loop's total counts this epoch's validation batches
     sampler = getattr(loader, "sampler", None)
     if hasattr(sampler, "set_epoch"):
@@ -175,7 +176,7 @@ def end_train_epoch(trainer, run, results: Results, epoch_outputs: list | None, 
     # checkpoint and early-stopping callbacks run after the module so they see what it logged
     hooks.callbacks("on_train_epoch_end", monitoring=False)
     hooks.module("on_train_epoch_end")
-    send_to_loggers(trainer, results.epoch_end(trainer), epoch_end=True)
+    send_to_loggers(trainer, results.epoch_end(), epoch_end=True)
     hooks.callbacks("on_train_epoch_end", monitoring=True)
     hooks("on_epoch_end")  # 1.x
     if finished and trainer.lightning_module.automatic_optimization:
@@ -411,7 +412,8 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
     has_step_end = hooks.module_overrides(f"{prefix}_step_end")
     all_outputs: list[list] = [[] for _ in loaders]
     per_loader: list[dict] = []
-    seen = [0] * len(loaders)  # batches per loader: the step of eval step metrics, as in Lightning
+    seen = [0] * len(loaders)  # batches per loader
+    log_steps = eval_log_steps(run, stage, loaders)  # the step of eval step metrics, as in Lightning
     counts = None
     if stage != RunningStage.SANITY_CHECKING:  # what trainer.validate_loop.batch_progress reads
         counts = run.eval_counts.setdefault(stage.value, {"done": 0, "seen": seen, "closed": False})
@@ -424,7 +426,7 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
         hooks("on_epoch_start")  # 1.x
         hooks(f"on_{prefix}_epoch_start")
         for dl_idx, (loader, limit) in enumerate(zip(loaders, limits)):
-            run.dataloader_idx = dl_idx if multi else None
+            results.dataloader_idx = dl_idx if multi else None
             extra = (dl_idx,) if multi else ()
             for batch_idx, batch, _ in data.iterate(loader, limit):
                 batch = strategy.batch_to_device(batch, dl_idx)
@@ -436,12 +438,12 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
                 if keep_outputs:
                     all_outputs[dl_idx].append(output)
                 hooks(f"on_{prefix}_batch_end", output, batch, batch_idx, *extra)
-                if results.step_logged:
-                    if stage != RunningStage.SANITY_CHECKING:
-                        send_to_loggers(trainer, results.step_logged, step=seen[dl_idx])
-                    results.step_logged.clear()
+                if log_steps is not None:
+                    if results.step_logged:
+                        send_to_loggers(trainer, results.step_logged, step=log_steps[dl_idx])
+                    log_steps[dl_idx] += 1
+                results.step_logged.clear()
                 seen[dl_idx] += 1
-        run.dataloader_idx = None
         if counts is not None:
             counts["done"] += sum(seen)
             counts["closed"] = True
@@ -450,13 +452,14 @@ def _evaluate(trainer, run, stage: RunningStage, loaders: list, limits: list) ->
             hooks.module(f"{prefix}_epoch_end", all_outputs[0] if not multi else all_outputs)
         hooks(f"on_{prefix}_epoch_end")
         hooks("on_epoch_end")  # 1.x
-        logged = results.epoch_end(trainer)
         if stage != RunningStage.SANITY_CHECKING:
-            send_to_loggers(trainer, logged)
+            # each loader's epoch values, and what the epoch-end hooks logged in all of them
+            common = results.epoch_logged(None)
             for dl_idx in range(len(loaders)):
-                suffix = f"/dataloader_idx_{dl_idx}"
-                own = {k: v for k, v in logged.items() if not multi or k.endswith(suffix) or "/dataloader_idx_" not in k}
+                own = {**results.epoch_logged(dl_idx), **common} if multi else common
                 per_loader.append({k: v.item() for k, v in own.items()})
+            send_to_loggers(trainer, results.epoch_logged())
+        results.reset()
         hooks(f"on_{prefix}_end")
         back_to_train_mode(trainer, f"on_{prefix}_model_train", modes)
     return per_loader
@@ -480,6 +483,17 @@ def restore_modes(module, modes: dict[str, bool]) -> None:
     for name, m in module.named_modules():
         if name in modes:
             m.training = modes[name]
+
+
+def eval_log_steps(run, stage: RunningStage, loaders: list) -> list[int] | None:
+    """Per loader, the step the next evaluation batch's values are logged at: counted on through the passes of
+    one call (fit's validations) until the loaders are reloaded; None in the sanity check, which logs nothing."""
+    if stage == RunningStage.SANITY_CHECKING:
+        return None
+    known = run.eval_log_steps.get(stage.value)
+    if known is None or known[0] is not loaders:
+        known = run.eval_log_steps[stage.value] = (loaders, [0] * len(loaders))
+    return known[1]
 
 
 # ----------------------------------------------------------------------------------------- predict

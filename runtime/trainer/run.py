@@ -51,5 +51,5 @@ class Run:
     # logging (trainer/logging.py)
     train_results: Results = field(default_factory=lambda: Results(training=True))
     results: Results | None = None  # where self.log records now
-    dataloader_idx: int | None = None  # the evaluation loader running, when there are several
+    eval_log_steps: dict[str, tuple] = field(default_factory=dict)  # by stage: (loaders, next log step per loader)
     epoch_end_logging: bool = False

@@ -30,6 +30,7 @@ def prepare(trainer, run, ckpt_path: Any) -> dict[str, Any] | None:
     if extra:  # model-provided callbacks join (replacing trainer callbacks of the same type)
         trainer.callbacks = with_module_callbacks(trainer.callbacks, extra)
         hooks.reset()
+    attach_log(trainer)
     if trainer.local_rank == 0:  # downloads and writes to disk happen once per machine
         hooks.datamodule("prepare_data")
         hooks.module("prepare_data")
@@ -39,6 +40,10 @@ def prepare(trainer, run, ckpt_path: Any) -> dict[str, Any] | None:
     with trainer.init_module():  # layers made here go straight to the device, in the precision's dtype
         hooks.module("configure_sharded_model")  # the 1.x name: called only when a module still defines it
         hooks.module("configure_model")
+    # each call's metrics are its own (what an earlier fit logged is not a result of this test)
+    trainer.callback_metrics.clear()
+    trainer.logged_metrics.clear()
+    trainer._progress_bar_metrics.clear()
     trainer.strategy.setup(trainer)
     warn_legacy_hooks(hooks, fn)
     trainer.ckpt_path = None
@@ -51,6 +56,17 @@ def prepare(trainer, run, ckpt_path: Any) -> dict[str, Any] | None:
         check_fit(trainer, run)
     log_hyperparams(trainer)
     return checkpoint
+
+
+def attach_log(trainer) -> None:
+    """``self.log`` / ``self.log_dict`` inside a callback's hooks log through the module, as in Lightning (a
+    callback that defines its own ``log`` keeps it)."""
+    model = trainer.lightning_module
+    for cb in trainer.callbacks:
+        if not hasattr(type(cb), "log"):
+            cb.log = model.log
+        if not hasattr(type(cb), "log_dict"):
+            cb.log_dict = model.log_dict
 
 
 def teardown(trainer, fn: TrainerFn) -> None:

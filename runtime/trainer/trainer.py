@@ -31,7 +31,7 @@ from runtime.trainer import data as data_utils
 from runtime.trainer.call import HookDispatcher
 from runtime.trainer.flags import Flags, apply_legacy, as_list, resolve_flags, set_torch_flags
 from runtime.trainer.legacy import LegacyTrainerAPI
-from runtime.trainer.logging import log_value, print_results
+from runtime.trainer.logging import Results, log_value
 from runtime.trainer.progress import Progress
 from runtime.trainer.run import Run
 from runtime.trainer.states import RunningStage, TrainerFn, TrainerState, TrainerStatus
@@ -107,7 +107,7 @@ class Trainer(LegacyTrainerAPI):
         self.should_stop = False
         self.callback_metrics: dict[str, torch.Tensor] = {}
         self.logged_metrics: dict[str, torch.Tensor] = {}
-        self.progress_bar_metrics: dict[str, torch.Tensor] = {}
+        self._progress_bar_metrics: dict[str, torch.Tensor] = {}  # read as numbers: progress_bar_metrics
         self._progress = Progress()
         self._hooks = HookDispatcher(self)
         self._lightning_module: LightningModule | None = None
@@ -121,6 +121,20 @@ class Trainer(LegacyTrainerAPI):
         self.strategy.trainer = self
 
     # ================================================================== properties (Lightning's names)
+    @property
+    def progress_bar_metrics(self) -> dict[str, float]:
+        """The values logged with ``prog_bar=True``, as numbers (read from the device now)."""
+        return {k: v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v
+                for k, v in self._progress_bar_metrics.items()}
+
+    @property
+    def _results(self) -> Results | None:
+        """Where ``self.log`` records now: the results of the loop running (the training loop's while training)."""
+        run = self._run
+        if run.results is None and self.state.stage == RunningStage.TRAINING:
+            return run.train_results
+        return run.results
+
     @property
     def lightning_module(self) -> LightningModule | None:
         return self._lightning_module
@@ -383,7 +397,7 @@ class Trainer(LegacyTrainerAPI):
         stage = RunningStage.VALIDATING if kind == "val" else RunningStage.TESTING
         results = loops.run_evaluation(self, run, stage, loaders, limits)
         if run.verbose and self.is_global_zero and results:
-            print_results(results, stage.value)
+            _EvaluationLoop._print_results(results, stage.value)
         return results
 
     # ================================================================== called by lower layers (module, strategy, precision)
