@@ -33,6 +33,7 @@ import torch
 
 from runtime.precision import Precision
 from runtime.strategies.ddp import DDPStrategy
+from runtime.utilities.deepspeed import ENGINE_KEYS, deepspeed_data_classes
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
@@ -270,6 +271,7 @@ class DeepSpeedStrategy(DDPStrategy):
         self.min_loss_scale = min_loss_scale
         self._engine = None  # deepspeed.DeepSpeedEngine, made at the first step or restore
         self._accumulating = False  # inside no_sync: this micro-batch does not end an accumulation window
+        self._pending_load: Any = None  # what a restore left for the engine to read once it exists
 
     # -- facts
     @property
@@ -372,6 +374,7 @@ class DeepSpeedStrategy(DDPStrategy):
                                                    optimizer=None, model_parameters=[], dist_init_required=False)
         engine.checkpoint_engine = _SafeLoading(engine.checkpoint_engine)
         module.__dict__["_deepspeed_engine"] = engine  # not a submodule: no cycle in modules() or state_dict()
+        self._load_pending(engine)
         return engine
 
     @contextmanager
@@ -464,6 +467,8 @@ class DeepSpeedStrategy(DDPStrategy):
         self.barrier("deepspeed_checkpoint_renamed")
 
     def load_checkpoint(self, filepath: str, weights_only: bool | None = True) -> dict[str, Any]:
+        """The Trainer's keys from the folder. For fit the engine reads its files (weights and optimizer partitions)
+        once it is built around this run's optimizer, before the first step; for evaluation, now."""
         from runtime.checkpoint.sharded import LoadedInPlace
 
         filepath = os.fspath(filepath)
@@ -475,43 +480,62 @@ class DeepSpeedStrategy(DDPStrategy):
                 "Resume from a folder saved with DeepSpeedStrategy, or pass DeepSpeedStrategy(load_full_weights=True) "
                 "to load the weights of a single-file checkpoint."
             )
-        engine = self._ensure_engine()
+        weights_only = True if weights_only is None else weights_only
+        reader = _SafeLoading(None)
+        reader.weights_only = weights_only
+        states = reader.load(_model_file(filepath), map_location="cpu")
+        optimizers = (states.get(_CLIENT_KEY) or {}).get("optimizers", 0)
+        client = {k: v for k, v in states.items() if k not in ENGINE_KEYS}
         fitting = self.trainer.state.fn == "fit"
-        module = self.trainer.lightning_module
         if self.zero_stage_3 and not fitting:
-            raise MisconfigurationException(
-                f"Checkpoint {filepath}: under ZeRO stage 3 the weights are in the optimizer's partitions, which DeepSpeed "
-                "reads only into a training engine. Evaluate after `trainer.fit(model, ckpt_path=...)` in the same "
-                "Trainer, or convert the folder with DeepSpeed's zero_to_fp32.py (it is in the folder) and evaluate "
-                "the file with another strategy."
-            )
-        engine.checkpoint_engine.weights_only = True if weights_only is None else weights_only
-        # what the folder holds is read first (rank zero's model file), so a weights-only folder is not asked for optimizer files
-        saved = engine.checkpoint_engine.load(_model_file(filepath), map_location="cpu").get(_CLIENT_KEY, {})
-        with_optimizer = fitting and bool(saved.get("optimizers")) and engine.optimizer is not None
-        path, client = engine.load_checkpoint(filepath, tag=_TAG, load_optimizer_states=with_optimizer,
+            # the weights live in the optimizer partitions, which DeepSpeed reads only into a training engine:
+            # put them together (float32, on the CPU) and load them through the gathered parameters
+            from runtime.utilities.deepspeed import get_fp32_state_dict
+
+            client["state_dict"] = get_fp32_state_dict(filepath)
+            return client
+        self._pending_load = (filepath, fitting and bool(optimizers), weights_only)
+        if not fitting:
+            self._ensure_engine()  # no optimizer to wait for
+        client["state_dict"] = LoadedInPlace()
+        if optimizers:
+            client["optimizer_states"] = [LoadedInPlace() for _ in range(optimizers)]
+        return client
+
+    def _load_pending(self, engine) -> None:
+        """Into the new engine: a folder's weights (and optimizer partitions), or a single file's weights."""
+        pending, self._pending_load = self._pending_load, None
+        if pending is None:
+            return
+        if isinstance(pending, dict):  # load_full_weights: a state dict read before the engine existed
+            self._load_state_dict_into(engine, pending["state_dict"], pending["strict"])
+            return
+        filepath, with_optimizer, weights_only = pending
+        engine.checkpoint_engine.weights_only = weights_only
+        module = self.trainer.lightning_module
+        path, client = engine.load_checkpoint(filepath, tag=_TAG, load_optimizer_states=with_optimizer and engine.optimizer is not None,
                                               load_lr_scheduler_states=False,
                                               load_module_strict=getattr(module, "strict_loading", True))
         if path is None or client is None:
             raise MisconfigurationException(f"DeepSpeed could not load checkpoint {filepath}; see DeepSpeed's log above.")
-        client = dict(client)
-        client.pop(_CLIENT_KEY, None)
-        client["state_dict"] = LoadedInPlace()
-        if saved.get("optimizers"):
-            client["optimizer_states"] = [LoadedInPlace() for _ in range(saved["optimizers"])]
-        return client
 
     def load_model_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
         from runtime.checkpoint.sharded import LoadedInPlace
 
         if isinstance(state_dict, LoadedInPlace):
             return
-        engine = self._ensure_engine()  # a single-device file (load_full_weights): ZeRO-3 gathers each module to load it
+        if self._engine is None and self.trainer.state.fn == "fit":  # the engine waits for the optimizer
+            self._pending_load = {"state_dict": state_dict, "strict": strict}
+            return
+        self._load_state_dict_into(self._ensure_engine(), state_dict, strict)
+
+    def _load_state_dict_into(self, engine, state_dict: dict[str, Any], strict: bool) -> None:
+        """A full state dict (a single file, or put together from ZeRO-3 partitions); ZeRO-3 gathers the parameters
+        to rank zero, loads there and partitions them again."""
         if self.zero_stage_3:
             import deepspeed
 
-            params = list(engine.module.parameters())
-            with deepspeed.zero.GatheredParameters(params, modifier_rank=0):
+            with deepspeed.zero.GatheredParameters(list(engine.module.parameters()), modifier_rank=0):
                 if self.is_global_zero:
                     engine.module.load_state_dict(state_dict, strict=strict)
         else:
@@ -520,12 +544,15 @@ class DeepSpeedStrategy(DDPStrategy):
     def load_optimizer_state_dict(self, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
         from runtime.checkpoint.sharded import LoadedInPlace
 
-        if not isinstance(state, LoadedInPlace):
+        if isinstance(state, LoadedInPlace):
+            self._ensure_engine()  # built around this run's optimizer, it reads the folder's weights and partitions now
+        else:
             rank_zero_warn("A single-file checkpoint holds no DeepSpeed optimizer partitions: the optimizer starts fresh.")
 
     def teardown(self) -> None:
         super().teardown()
         self._accumulating = False
+        self._pending_load = None
 
     @classmethod
     def register_strategies(cls, strategy_registry: Any) -> None:
@@ -607,19 +634,5 @@ class _SafeLoading:
     def load(self, path: str, map_location: Any = None) -> Any:
         from runtime.checkpoint.files import load_file
 
-        with torch.serialization.safe_globals(_deepspeed_data_classes()):
+        with torch.serialization.safe_globals(deepspeed_data_classes()):
             return load_file(path, map_location=map_location, weights_only=self.weights_only)
-
-
-def _deepspeed_data_classes() -> list:
-    """DeepSpeed's classes that its checkpoint files hold as plain data (state set from a dict, no code run)."""
-    found = []
-    for module, names in (("deepspeed.runtime.fp16.loss_scaler", ("LossScaler", "DynamicLossScaler")),
-                          ("deepspeed.runtime.zero.config", ("ZeroStageEnum",)),
-                          ("deepspeed.utils.tensor_fragment", ("fragment_address",))):
-        try:
-            imported = importlib.import_module(module)
-        except ImportError:
-            continue
-        found += [getattr(imported, n) for n in names if hasattr(imported, n)]
-    return found

@@ -86,14 +86,48 @@ def partition_sizes(trainer) -> list[int]:
     return [p.ds_tensor.numel() for p in trainer.lightning_module.parameters()]
 
 
+class Manual(Net):
+    def __init__(self, batch_size: int = 2) -> None:
+        super().__init__(batch_size)
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        optimizer = self.optimizers()
+        x, y = batch
+        loss = nn.functional.mse_loss(self(x).float(), y.float())
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+
+
+def manual(strategy: str):
+    model = Manual()
+    trainer = pl.Trainer(strategy=strategy, accelerator=ACCELERATOR, devices=1, max_steps=3, precision=PRECISION,
+                         limit_val_batches=0, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                         enable_checkpointing=False, default_root_dir=os.path.join(ROOT, "manual"))
+    trainer.fit(model)
+    return weights(model)
+
+
 if MODE == "suite":
+    from runtime.utilities.deepspeed import convert_zero_checkpoint_to_fp32_state_dict
+
     _, single = fit("auto", 6, "single", precision="32-true" if PRECISION == "32-true" else PRECISION)
     trainer, zero = fit(f"deepspeed_stage_{STAGE}", 6, "zero")
-    first, _ = fit(f"deepspeed_stage_{STAGE}", 4, "first")
+    first, first_model = fit(f"deepspeed_stage_{STAGE}", 4, "first")
+    first_weights = weights(first_model)
+    first_val = first.validate(first_model, verbose=False)[0]["val_loss"]
     folder = first.checkpoint_callback.best_model_path
     client = ds._SafeLoading(None).load(ds._model_file(folder), map_location="cpu")
     resumed_trainer, resumed = fit(f"deepspeed_stage_{STAGE}", 6, "resumed", ckpt=folder)
     validated = resumed_trainer.validate(resumed, verbose=False)
+    # a new Trainer evaluates a new model from the folder (ZeRO-3: weights put together from the partitions)
+    fresh = pl.Trainer(strategy=f"deepspeed_stage_{STAGE}", accelerator=ACCELERATOR, devices=1, precision=PRECISION,
+                       limit_val_batches=2, logger=False, enable_progress_bar=False, default_root_dir=os.path.join(ROOT, "fresh"))
+    fresh_val = fresh.validate(Net(), ckpt_path=folder, verbose=False)[0]["val_loss"]
+    converted = os.path.join(ROOT, "converted.ckpt")
+    convert_zero_checkpoint_to_fp32_state_dict(folder, converted)
+    loaded = Net.load_from_checkpoint(converted, map_location="cpu")
     torch.save({
         "single": weights(single), "zero": weights(zero), "resumed": weights(resumed),
         "engine": type(trainer.strategy.deepspeed_engine).__name__,
@@ -105,6 +139,9 @@ if MODE == "suite":
         "resumed_step": resumed_trainer.global_step,
         "val_loss": float(validated[0]["val_loss"]),
         "dtype": str(next(zero.parameters()).dtype),
+        "first": first_weights, "first_val": float(first_val), "fresh_val": float(fresh_val),
+        "converted": {k: v.float() for k, v in loaded.state_dict().items()}, "converted_step": torch.load(converted, weights_only=True)["global_step"],
+        "manual_single": manual("auto"), "manual_zero": manual(f"deepspeed_stage_{STAGE}"),
     }, os.path.join(ROOT, "out.pt"))
 elif MODE == "two":
     trainer, model = fit(f"deepspeed_stage_{STAGE}", 4, "two", devices=2, batch_size=2)

@@ -39,7 +39,8 @@ def test_without_deepspeed_building_it_says_how_to_install(monkeypatch):
 
 
 def test_import_runtime_does_not_import_deepspeed():
-    code = ("import sys, runtime; import runtime.strategies.deepspeed; from runtime.strategies import DeepSpeedStrategy; "
+    code = ("import sys, runtime; import runtime.strategies.deepspeed, runtime.utilities.deepspeed; "
+            "from runtime.strategies import DeepSpeedStrategy; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'deepspeed'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONPATH": REPO},
                          capture_output=True, text=True, timeout=120)
@@ -166,6 +167,18 @@ def test_checkpoint_files_are_read_without_running_code(tmp_path):
         safe.load(str(tmp_path / "evil.pt"))
 
 
+def test_the_converter_reads_files_without_running_code_and_names_a_wrong_folder(tmp_path):
+    from runtime.utilities.deepspeed import convert_zero_checkpoint_to_fp32_state_dict, safe_load
+
+    torch.save({"w": torch.ones(1)}, tmp_path / "ok.pt")
+    assert torch.equal(safe_load(tmp_path / "ok.pt", mmap=True)["w"], torch.ones(1))
+    torch.save({"module": _Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(Exception, match="Weights only load failed"):
+        safe_load(tmp_path / "evil.pt")
+    with pytest.raises(FileNotFoundError, match="not a DeepSpeed checkpoint folder"):
+        convert_zero_checkpoint_to_fp32_state_dict(tmp_path, tmp_path / "out.ckpt")
+
+
 def test_a_file_that_is_not_a_deepspeed_folder_is_named(installed, tmp_path):
     strategy = pl.Trainer(strategy="deepspeed", accelerator="cpu", logger=False).strategy
     torch.save({"state_dict": {}}, tmp_path / "plain.ckpt")
@@ -199,6 +212,13 @@ def check_suite(out: dict, tol: float = 1e-6, resume_tol: float = 1e-6) -> None:
     assert out["files"] and all(name.endswith("_states.pt") for name in out["files"])
     assert out["client"] == {"global_step": 4, "has_state_dict": False, "has_schedulers": True}
     assert out["resumed_step"] == 6 and out["val_loss"] > 0
+    # the folder evaluated by a new Trainer, and converted to one file that any strategy loads: the 4-step weights
+    assert out["fresh_val"] == pytest.approx(out["first_val"], rel=max(resume_tol, 1e-6))
+    assert out["converted_step"] == 4
+    for key, ref in out["first"].items():
+        torch.testing.assert_close(out["converted"][key], ref, rtol=max(resume_tol, 1e-5), atol=resume_tol)
+    for key, ref in out["manual_single"].items():  # manual optimization: manual_backward and opt.step() through the engine
+        torch.testing.assert_close(out["manual_zero"][key], ref, rtol=max(tol, 1e-5), atol=tol)
 
 
 @pytest.mark.slow
