@@ -26,11 +26,39 @@ class CheckpointIO:
         """Finish pending work (nothing for synchronous IO)."""
 
 
+def _refuse_storage_options(io: CheckpointIO, storage_options: Any) -> None:
+    if storage_options is not None:
+        raise TypeError(
+            "`Trainer.save_checkpoint(..., storage_options=...)` with `storage_options` arg is not supported for "
+            f"`{type(io).__name__}`. Please implement your custom `CheckpointIO` to define how you'd like to use "
+            "`storage_options`."
+        )
+
+
 class TorchCheckpointIO(CheckpointIO):
     """``torch.save`` through an atomic rename: the default."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None) -> None:
+        _refuse_storage_options(self, storage_options)
         atomic_save(checkpoint, path)
+
+
+class XLACheckpointIO(TorchCheckpointIO):
+    """Saves with ``torch_xla``'s ``xm.save`` (tensors on an XLA device are moved to the CPU first, and only
+    the main process of the host writes). Needs ``torch_xla``."""
+
+    def __init__(self) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("torch_xla") is None:
+            raise ModuleNotFoundError("XLACheckpointIO needs torch_xla: `pip install torch_xla` (on a TPU host).")
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None) -> None:
+        _refuse_storage_options(self, storage_options)
+        import torch_xla.core.xla_model as xm
+
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        xm.save(checkpoint, os.fspath(path))
 
 
 class AsyncCheckpointIO(CheckpointIO):

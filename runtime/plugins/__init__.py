@@ -1,4 +1,4 @@
 """Plugins passed as ``Trainer(plugins=[...])``: checkpoint IO (precision plugins live in runtime.precision)."""
-from runtime.checkpoint.plugins import AsyncCheckpointIO, CheckpointIO, TorchCheckpointIO
+from runtime.checkpoint.plugins import AsyncCheckpointIO, CheckpointIO, TorchCheckpointIO, XLACheckpointIO
 
-__all__ = ["AsyncCheckpointIO", "CheckpointIO", "TorchCheckpointIO"]
+__all__ = ["AsyncCheckpointIO", "CheckpointIO", "TorchCheckpointIO", "XLACheckpointIO"]

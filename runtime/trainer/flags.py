@@ -153,7 +153,7 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         if isinstance(val_check_interval, float) and every_n is None:
             raise MisconfigurationException(
                 "`val_check_interval` should be an integer or a time-based duration (str 'DD:HH:MM:SS', "
-                "datetime.timedelta, or dict kwargs for timedelta) when `check_val_every_n_epoch=None`: "
+                "datetime.timedelta, or dict kwargs for timedelta) when `check_val_every_n_epoch=None`. "
                 f"{val_check_interval} is a fraction of an epoch, and without epochs there is nothing to take it of."
             )
         if isinstance(val_check_interval, float) and val_check_interval > 1.0:

@@ -57,7 +57,7 @@ class _Counter:
         self.desc = desc
         self.total = total
         self.n = n
-        self.start = time.monotonic()
+        self.start = time.perf_counter()
         self.end: float | None = None  # set when the counted work is over: freezes time and rate
 
 
@@ -127,7 +127,7 @@ class TextProgressBar(ProgressBar):
             return False
 
     def _metrics_text(self, force: bool) -> str:
-        now = time.monotonic()
+        now = time.perf_counter()
         if force or now - self._metrics_time >= _METRICS_INTERVAL:
             trainer = self.trainer
             raw = self.get_metrics(trainer, getattr(trainer, "lightning_module", None))
@@ -137,7 +137,7 @@ class TextProgressBar(ProgressBar):
 
     @staticmethod
     def _rate_parts(c: _Counter) -> tuple[str, str, str]:
-        elapsed = (c.end if c.end is not None else time.monotonic()) - c.start
+        elapsed = (c.end if c.end is not None else time.perf_counter()) - c.start
         rate = c.n / elapsed if elapsed > 0 and c.n else 0.0
         remaining = (c.total - c.n) / rate if rate and math.isfinite(c.total) else math.inf
         rate_s = f"{rate:.2f}it/s" if rate else "?it/s"
@@ -177,7 +177,7 @@ class TextProgressBar(ProgressBar):
         stream.write("\r" + line + pad)
         stream.flush()
         self._line_len = len(line)
-        self._last_draw = time.monotonic()
+        self._last_draw = time.perf_counter()
 
     def _end_line(self) -> None:
         """Finish the terminal line so the next output starts on a fresh one."""
@@ -195,7 +195,7 @@ class TextProgressBar(ProgressBar):
             self._line_len = 0
 
     def _maybe_draw(self, n: int) -> None:
-        if n % self._refresh_rate == 0 and time.monotonic() - self._last_draw >= _MIN_INTERVAL:
+        if n % self._refresh_rate == 0 and time.perf_counter() - self._last_draw >= _MIN_INTERVAL:
             self._draw()
 
     def print(self, *args: Any, **kwargs: Any) -> None:
@@ -253,7 +253,7 @@ class TextProgressBar(ProgressBar):
         c = self._train
         if c is None or self.is_disabled:
             return
-        c.end = time.monotonic()
+        c.end = time.perf_counter()
         self._epoch_pending = True
         if self._tty:
             self._draw(force=True)

@@ -142,7 +142,7 @@ class _Clock:
     def __init__(self, step: float) -> None:
         self.now, self.step, self.reads = 1000.0, step, 0
 
-    def monotonic(self) -> float:
+    def perf_counter(self) -> float:
         self.reads += 1
         self.now += self.step
         return self.now

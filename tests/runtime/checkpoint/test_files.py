@@ -259,3 +259,26 @@ def test_async_write_errors_surface_on_the_training_thread(tmp_path):
     io.save_checkpoint({"x": torch.ones(1)}, tmp_path / "file" / "a.ckpt")
     with pytest.raises(RuntimeError, match="background checkpoint write failed"):
         io.teardown()
+
+
+def test_storage_options_the_io_cannot_use_are_refused(tmp_path):
+    from runtime.plugins import TorchCheckpointIO
+
+    trainer = quiet(tmp_path)
+    trainer.fit(BoringModel())
+    with pytest.raises(TypeError, match=r"`storage_options` arg is not supported for `TorchCheckpointIO`"):
+        trainer.save_checkpoint(tmp_path / "a.ckpt", storage_options={"compression": "gzip"})
+    assert not (tmp_path / "a.ckpt").exists()
+    TorchCheckpointIO().save_checkpoint({"x": 1}, tmp_path / "b.ckpt")  # without options it writes
+    assert torch.load(tmp_path / "b.ckpt")["x"] == 1
+
+
+def test_xla_checkpoint_io_needs_torch_xla():
+    import importlib.util
+
+    from runtime.plugins import XLACheckpointIO
+
+    if importlib.util.find_spec("torch_xla") is not None:
+        pytest.skip("torch_xla is installed here")
+    with pytest.raises(ModuleNotFoundError, match="pip install torch_xla"):
+        XLACheckpointIO()

@@ -66,3 +66,27 @@ def test_interval_checks_as_lightning_raises_them(tmp_path):
     trainer = make_trainer(tmp_path, val_check_interval=100, limit_train_batches=10)
     with pytest.raises(ValueError, match="must be less than or equal to the number of the training batches"):
         trainer.fit(BoringModel())
+
+
+def test_the_default_bar_does_not_read_the_training_clock(tmp_path, monkeypatch):
+    # a clock that moves one second per read: only the loop reads it (once per batch, once after validation),
+    # so validation is due on the same batches as in Lightning; the bar measures its rates with perf_counter
+    reads = []
+
+    def clock():
+        reads.append(1)
+        return float(len(reads))
+
+    monkeypatch.setattr("time.monotonic", clock)
+    val_after = []
+
+    class Model(BoringModel):
+        def on_validation_start(self):
+            if not self.trainer.sanity_checking:
+                val_after.append(self.trainer.global_step)
+
+    trainer = pl.Trainer(default_root_dir=tmp_path, logger=False, enable_checkpointing=False, enable_model_summary=False,
+                         max_epochs=5, limit_train_batches=2, limit_val_batches=1, val_check_interval="00:00:00:04",
+                         check_val_every_n_epoch=None)
+    trainer.fit(Model())
+    assert val_after == [4, 8]
