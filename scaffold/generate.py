@@ -91,7 +91,8 @@ def render(plan: Plan, into: Path) -> Path:
             **plan.answers,
         }
     }
-    out = render_template(plan.spec.info.path, context, into, answers=[str(v) for v in plan.answers.values()])
+    answers = [plan.name, plan.package, *(str(v) for v in plan.answers.values())]
+    out = render_template(plan.spec.info.path, context, into, answers=answers)
     format_tree(out, verbatim_sources(plan.spec.info.path, shared_dir()))
     record = {
         "name": plan.name,

@@ -111,9 +111,10 @@ def _text_files(root: Path):
 
 
 def check_markers(root: Path, answers: list[str] = ()) -> None:
-    """A RenderError for template syntax left in the output; the user's own answers (a data path with
-    ``{{`` in it) are not template syntax, so they are taken out of the text before looking."""
-    quoted = [a for a in answers if any(m in a for m in _MARKERS)]
+    """A RenderError for template syntax left in the output; the user's own answers (a data path with ``{{`` in it,
+    a project named ``cookiecutter``, whose package is imported as ``cookiecutter.module``) are not template syntax,
+    so they are taken out of the text before looking."""
+    quoted = [a for a in answers if any(m in a + "." for m in _MARKERS)]
     quoted += [json.dumps(a)[1:-1] for a in quoted]
     for path in _text_files(root):
         text = path.read_text(encoding="utf-8")

@@ -233,4 +233,5 @@ def _layout(name: str, script: str, mode: str, emitted) -> dict[str, str]:
     context = {"cookiecutter": {"project_name": name, "package_name": emitted.package, "_module_class": emitted.module_class,
                                 "_datamodule_class": emitted.data_class, "_refactored_from": script, "_mode": mode}}
     with tempfile.TemporaryDirectory(prefix=".scaffold-") as tmp:
-        return read_tree(render_template(templates_root() / REFACTOR_LAYOUT, context, Path(tmp), answers=[name, script]))
+        return read_tree(render_template(templates_root() / REFACTOR_LAYOUT, context, Path(tmp),
+                                         answers=[name, emitted.package, script]))
