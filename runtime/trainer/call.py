@@ -31,17 +31,19 @@ _BASES = {"callback": Callback, "module": LightningModule, "datamodule": Lightni
 
 
 def is_overridden(name: str, obj: Any, base: type | None = None) -> bool:
-    """Whether ``obj`` (its class or the instance itself) replaces ``base``'s ``name``."""
+    """Whether calling ``obj.name`` may do something ``base``'s ``name`` does not: its class or the instance
+    replaces it, or the object makes its methods up (a ``Mock(spec=Callback)``: Lightning calls every hook, so
+    only a hook that is provably the base's no-op may be skipped). ``obj.name = None`` switches a hook off."""
     if obj is None:
         return False
     if base is None:
         base = next((b for b in _BASES.values() if isinstance(obj, b)), None)
         if base is None:
             return callable(getattr(obj, name, None))
-    if name in getattr(obj, "__dict__", {}):
-        return obj.__dict__[name] is not None  # `model.val_dataloader = None` switches a hook off, as in Lightning
-    own = getattr(type(obj), name, None)
-    return own is not None and own is not getattr(base, name, None)
+    fn = getattr(obj, name, None)
+    if fn is None:
+        return False
+    return getattr(fn, "__func__", fn) is not getattr(base, name, None)
 
 
 # the most positional arguments the loops pass each step: (batch, batch_idx[, dataloader_idx])

@@ -154,3 +154,16 @@ def test_wrapped_datamodule_transfer_hooks_are_not_overrides(tmp_path):
 
     make_trainer(tmp_path, limit_train_batches=1, limit_val_batches=0).fit(BoringModel(), datamodule=DM())
     assert called == []
+
+
+def test_a_mock_callback_receives_every_hook(tmp_path):
+    """Lightning calls every hook of every callback; skipping a hook nobody overrides must not skip a Mock's."""
+    from unittest.mock import Mock
+
+    from runtime import Callback
+
+    cb = Mock(spec=Callback)
+    make_trainer(tmp_path, limit_train_batches=1, limit_val_batches=1, callbacks=[cb]).fit(BoringModel())
+    names = [c[0] for c in cb.method_calls]
+    for hook in ("setup", "on_fit_start", "on_train_batch_end", "on_validation_batch_end", "on_train_epoch_end", "teardown"):
+        assert hook in names
