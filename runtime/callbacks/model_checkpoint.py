@@ -20,6 +20,7 @@ import torch
 
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.checkpoint.io import check_writable_folder, remove_path, remove_stale_temporaries
+from runtime.utilities.cloud_io import is_remote
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_info, rank_zero_warn
 from runtime.utilities.suggest import nearest
@@ -113,7 +114,7 @@ class ModelCheckpoint(Checkpoint):
         self.mode = mode
         self.kth_value = modes[mode]
 
-        if dirpath and not _is_url(dirpath):  # "" stays "": names without a folder
+        if dirpath and not is_remote(dirpath):  # "" stays "": names without a folder
             dirpath = os.path.realpath(os.path.expanduser(os.fspath(dirpath)))
         self.dirpath: str | None = dirpath
         self.filename = filename
@@ -175,7 +176,7 @@ class ModelCheckpoint(Checkpoint):
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         dirpath = trainer.strategy.broadcast(self._resolve_ckpt_dir(trainer))
         self.dirpath = dirpath
-        if _is_url(dirpath):
+        if is_remote(dirpath):
             if self.save_last == "link":
                 raise ValueError(
                     f"`ModelCheckpoint(save_last='link')` is only supported for local file paths, got `dirpath={dirpath}`."
@@ -582,12 +583,6 @@ class ModelCheckpoint(Checkpoint):
             f"ModelCheckpoint(dirpath={self.dirpath!r}, filename={self.filename!r}, monitor={self.monitor!r}, "
             f"mode={self.mode!r}, save_top_k={self.save_top_k}, save_last={self.save_last!r})"
         )
-
-
-def _is_url(path: Any) -> bool:
-    """``s3://...``, ``memory://...``: a remote location (``file://`` is local)."""
-    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
-    return "://" in text and not text.startswith("file://")
 
 
 def _plain(v: Any) -> Any:

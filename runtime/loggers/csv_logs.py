@@ -17,36 +17,46 @@ from runtime.loggers.logger import (
     rank_zero_experiment,
     save_hparams_to_yaml,
 )
+from runtime.utilities.cloud_io import get_filesystem, is_remote
 from runtime.utilities.rank_zero import rank_zero_only, rank_zero_warn
 
 
-class ExperimentWriter:
-    """Buffers metric rows and writes them to ``log_dir/metrics.csv`` (Lightning's writer)."""
+class _ExperimentWriter:
+    """Buffers metric rows and writes them to ``log_dir/metrics.csv``. ``log_dir`` may be a URL (``s3://...``):
+    then the files go through fsspec."""
 
-    NAME_HPARAMS_FILE = "hparams.yaml"
     NAME_METRICS_FILE = "metrics.csv"
 
     def __init__(self, log_dir: str) -> None:
         self.log_dir = log_dir
-        self.hparams: dict[str, Any] = {}
         self.metrics: list[dict[str, Any]] = []
         self.metrics_keys: list[str] = []
         self.metrics_file_path = os.path.join(log_dir, self.NAME_METRICS_FILE)
+        self._fs = get_filesystem(log_dir) if is_remote(log_dir) else None  # None: the local disk, through os
         self._check_log_dir_exists()
-        os.makedirs(log_dir, exist_ok=True)
+        if self._fs is None:
+            os.makedirs(log_dir, exist_ok=True)
+        else:
+            self._fs.makedirs(log_dir, exist_ok=True)
+
+    def _isfile(self, path: str) -> bool:
+        return os.path.isfile(path) if self._fs is None else self._fs.isfile(path)
+
+    def _open(self, path: str, mode: str) -> Any:
+        return open(path, mode, newline="") if self._fs is None else self._fs.open(path, mode, newline="")
 
     def _check_log_dir_exists(self) -> None:
-        if os.path.isdir(self.log_dir) and os.listdir(self.log_dir):
+        if self._fs is None:
+            not_empty = os.path.isdir(self.log_dir) and os.listdir(self.log_dir)
+        else:
+            not_empty = self._fs.isdir(self.log_dir) and self._fs.ls(self.log_dir)
+        if not_empty:
             rank_zero_warn(
                 f"Experiment logs directory {self.log_dir} exists and is not empty. "
                 "Previous log files in this directory will be deleted when the new ones are saved!"
             )
-            if os.path.isfile(self.metrics_file_path):
-                os.remove(self.metrics_file_path)
-
-    def log_hparams(self, params: dict[str, Any]) -> None:
-        self.hparams.update(params)
-        save_hparams_to_yaml(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), self.hparams)
+            if self._isfile(self.metrics_file_path):
+                os.remove(self.metrics_file_path) if self._fs is None else self._fs.rm(self.metrics_file_path)
 
     def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
         row = {k: _to_float(v) for k, v in metrics.items()}
@@ -57,15 +67,13 @@ class ExperimentWriter:
 
     def save(self) -> None:
         """Append the buffered rows; rewrite the file first if new columns appeared."""
-        if self.hparams:
-            save_hparams_to_yaml(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), self.hparams)
         if not self.metrics:
             return
         new_keys = self._record_new_keys()
-        file_exists = os.path.isfile(self.metrics_file_path)
+        file_exists = self._isfile(self.metrics_file_path)
         if new_keys and file_exists:
             self._rewrite_with_new_header(self.metrics_keys)
-        with open(self.metrics_file_path, "a" if file_exists else "w", newline="") as f:
+        with self._open(self.metrics_file_path, "a" if file_exists else "w") as f:
             writer = csv.DictWriter(f, fieldnames=self.metrics_keys)
             if not file_exists:
                 writer.writeheader()
@@ -80,15 +88,35 @@ class ExperimentWriter:
         return new_keys
 
     def _rewrite_with_new_header(self, fieldnames: list[str]) -> None:
-        with open(self.metrics_file_path, newline="") as f:
+        with self._open(self.metrics_file_path, "r") as f:
             rows = list(csv.DictReader(f))
-        # write next to the file and rename, so a crash mid-rewrite keeps the old file whole
-        tmp = self.metrics_file_path + ".tmp"
-        with open(tmp, "w", newline="") as f:
+        # locally: write next to the file and rename, so a crash mid-rewrite keeps the old file whole
+        target = self.metrics_file_path + ".tmp" if self._fs is None else self.metrics_file_path
+        with self._open(target, "w") as f:
             writer = csv.DictWriter(f, fieldnames=fieldnames)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.metrics_file_path)
+        if self._fs is None:
+            os.replace(target, self.metrics_file_path)
+
+
+class ExperimentWriter(_ExperimentWriter):
+    """The metrics writer plus ``hparams.yaml`` (Lightning's writer)."""
+
+    NAME_HPARAMS_FILE = "hparams.yaml"
+
+    def __init__(self, log_dir: str) -> None:
+        self.hparams: dict[str, Any] = {}
+        super().__init__(log_dir)
+
+    def log_hparams(self, params: dict[str, Any]) -> None:
+        self.hparams.update(params)
+        save_hparams_to_yaml(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), self.hparams)
+
+    def save(self) -> None:
+        if self.hparams:
+            save_hparams_to_yaml(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), self.hparams)
+        super().save()
 
 
 class CSVLogger(Logger):
@@ -128,7 +156,7 @@ class CSVLogger(Logger):
     @property
     def version(self) -> int | str:
         if self._version is None:
-            self._version = _claim_version(self.root_dir)
+            self._version = _next_remote_version(self.root_dir) if is_remote(self.root_dir) else _claim_version(self.root_dir)
         return self._version
 
     @property
@@ -178,3 +206,14 @@ class CSVLogger(Logger):
 
     def __repr__(self) -> str:
         return f"CSVLogger(save_dir={self._save_dir!r}, name={self._name!r}, version={self._version!r})"
+
+
+def _next_remote_version(root_dir: str) -> int:
+    """The next free ``version_N`` under a URL (listed through fsspec; remote stores have no atomic mkdir)."""
+    fs = get_filesystem(root_dir)
+    if not fs.isdir(root_dir):
+        return 0
+    versions = [int(tail) for entry in fs.ls(root_dir, detail=True) if entry["type"] == "directory"
+                for tail in [os.path.basename(entry["name"].rstrip("/"))[len("version_"):]]
+                if os.path.basename(entry["name"].rstrip("/")).startswith("version_") and tail.isdigit()]
+    return max(versions) + 1 if versions else 0

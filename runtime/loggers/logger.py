@@ -236,6 +236,14 @@ def save_hparams_to_yaml(config_yaml: str, hparams: Mapping[str, Any] | Namespac
             safe[str(k)] = _yaml_safe(v)
         except Exception:  # an object whose str() fails: skip it, say so
             rank_zero_warn(f"Skipping hyperparameter {k!r}: it cannot be written to {config_yaml}")
+    from runtime.utilities.cloud_io import get_filesystem, is_remote
+
+    if is_remote(config_yaml):  # s3://..., through fsspec
+        fs = get_filesystem(config_yaml)
+        fs.makedirs(os.path.dirname(config_yaml), exist_ok=True)
+        with fs.open(config_yaml, "w", newline="") as fp:
+            yaml.safe_dump(safe, fp, sort_keys=False)
+        return
     os.makedirs(os.path.dirname(config_yaml) or ".", exist_ok=True)
     with open(config_yaml, "w", newline="") as fp:
         yaml.safe_dump(safe, fp, sort_keys=False)

@@ -18,7 +18,7 @@ from runtime.trainer.resume import rng_to_checkpoint
 from runtime.trainer.states import TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.model_helpers import is_overridden as overrides  # Lightning's test: a wrapper of the base is no override
-from runtime.utilities.rank_zero import rank_zero_info
+from runtime.utilities.rank_zero import rank_zero_info, rank_zero_warn
 from runtime.utilities.seed import collect_rng_states
 
 LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so Lightning reads our checkpoints
@@ -139,8 +139,15 @@ def restore_modules(trainer, run, ckpt_path: str) -> dict[str, Any]:
             "weights, load them into the model (`Model.load_from_checkpoint(path)`) and call fit without ckpt_path."
         )
     trainer._hooks.callbacks("on_load_checkpoint", checkpoint)
+    states = checkpoint.get("callbacks") or {}
+    missing = states.keys() - {cb.state_key for cb in trainer.callbacks}
+    if missing:  # their state stays in the file, unused: the run would not continue as it was saved
+        rank_zero_warn(
+            "Be aware that when using `ckpt_path`, callbacks used to create the checkpoint need to be provided during "
+            f"`Trainer` instantiation. Please add the following callbacks: {sorted(missing, key=str)}."
+        )
     for cb in trainer.callbacks:
-        state = checkpoint.get("callbacks", {}).get(cb.state_key)
+        state = states.get(cb.state_key)
         if state:
             cb.load_state_dict(state)
     return checkpoint

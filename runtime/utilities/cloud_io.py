@@ -3,7 +3,13 @@ import os
 from pathlib import Path
 from typing import Any, IO
 
-__all__ = ["atomic_save", "get_filesystem"]
+__all__ = ["atomic_save", "get_filesystem", "is_remote"]
+
+
+def is_remote(path: Any) -> bool:
+    """``s3://...``, ``memory://...``: a location fsspec reaches (``file://`` and plain paths are local)."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
+    return "://" in text and not text.startswith("file://")
 
 
 def get_filesystem(path: Any, **kwargs: Any) -> Any:

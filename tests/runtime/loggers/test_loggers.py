@@ -98,6 +98,28 @@ def test_csv_union_of_columns(tmp_path):
     assert CSVLogger(tmp_path).version == 1
 
 
+def test_csv_to_a_url_goes_through_fsspec():
+    import csv
+    import io
+
+    import fsspec
+
+    root = "memory://h13c_csv_remote"
+    fs, _ = fsspec.core.url_to_fs(root)
+    logger = CSVLogger(save_dir=root)
+    logger.log_hyperparams({"lr": 0.1})
+    logger.log_metrics({"loss": 0.5}, step=0)
+    logger.save()
+    logger.log_metrics({"loss": 0.25, "acc": 1.0}, step=1)  # a new column: the file is written again, widened
+    logger.save()
+    assert logger.log_dir == f"{root}/lightning_logs/version_0"
+    with fs.open(f"{logger.log_dir}/metrics.csv", "r") as f:
+        rows = list(csv.DictReader(io.StringIO(f.read())))
+    assert [(r["step"], r["loss"], r["acc"]) for r in rows] == [("0", "0.5", ""), ("1", "0.25", "1.0")]
+    assert fs.isfile(f"{logger.log_dir}/hparams.yaml")
+    assert CSVLogger(save_dir=root).version == 1  # the next run counts on
+
+
 def test_csv_finalize_on_failure_flushes(tmp_path):
     logger = CSVLogger(tmp_path, name="exp", version="v")
     logger.log_metrics({"x": 1.0}, 0)
