@@ -4,8 +4,10 @@
 >>> result = refactor_script("train_mnist.py", output="mnist-project")  # doctest: +SKIP
 >>> print(result.report)  # doctest: +SKIP
 
-The pipeline: analyze (find the loops in the tree) -> plan (what goes where, automatic or manual optimization)
--> emit (the files as text) -> black -> written in a temporary folder and moved into place, so a failure
+The pipeline: analyze (find the loops in the tree) -> plan (what goes where, automatic or manual optimization;
+final once made) -> emit (the modules lifted from the script, the config, and a plain record of what went where,
+which REFACTOR.md reads) -> the rest of the layout rendered from the templates `scaffold new` uses (templates/_refactor
+and templates/_shared) -> black -> check -> written in a temporary folder and moved into place, so a failure
 leaves nothing behind. ``verify=True`` then runs the script and the project a few steps and compares the losses.
 """
 

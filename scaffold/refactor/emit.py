@@ -1,5 +1,7 @@
-"""The project's files as text: models.py (the script's own classes and functions, verbatim), module.py (the
-LightningModule), datamodule.py, train.py, configs/default.yaml, REFACTOR.md.
+"""The files lifted from the script, as text: models.py (the script's own classes and functions, verbatim), module.py
+(the LightningModule), datamodule.py and configs/default.yaml, returned with what went where as a plain ``Emitted``
+(REFACTOR.md is written from it by report.py; the rest of the layout comes from the templates). The plan is read, never
+changed.
 
 Code moved into a method reads the names it needs from where they now live, in a few lines at the top of the
 method (``model = self.model``, ``args = self.hparams``, ``train_loader = self.trainer.datamodule.train_loader``),
