@@ -53,7 +53,7 @@ class Precision:
 
     def _wrap_closure(self, model, optimizer, closure: Callable[[], Any]) -> Any:
         result = closure()
-        model.trainer._after_closure(optimizer)
+        model._trainer._after_closure(optimizer)
         return result
 
     def unscale_gradients(self, optimizer) -> None: ...

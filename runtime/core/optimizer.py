@@ -62,7 +62,7 @@ class LightningOptimizer:
             closure = _do_nothing_closure
         elif not callable(closure):
             raise MisconfigurationException("When `optimizer.step(closure)` is called, the closure should be callable")
-        out = trainer.strategy.optimizer_step(self._optimizer, closure, trainer.lightning_module, **kwargs)
+        out = trainer.strategy.optimizer_step(self._optimizer, closure, trainer._lightning_module, **kwargs)
         trainer._progress.optimizer_steps += 1
         return out
 

@@ -86,7 +86,7 @@ class Strategy:
     def batch_to_device(self, batch: Any, dataloader_idx: int = 0) -> Any:
         """Move ``batch`` with the transfer hooks (the datamodule's if it overrides one, else the module's)."""
         trainer = self.trainer
-        if trainer._transfer_is_noop():
+        if trainer._run.transfer_noop or trainer._transfer_is_noop():  # found once per run
             return batch
         batch = trainer._batch_hook("on_before_batch_transfer", batch, dataloader_idx)
         batch = trainer._batch_hook("transfer_batch_to_device", batch, self.root_device, dataloader_idx)
@@ -104,10 +104,12 @@ class Strategy:
     def backward(self, loss: torch.Tensor, optimizer: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         """on_before_backward hooks, the module's ``backward`` (loss scaled by the plugin), on_after_backward."""
         hooks = self.trainer._hooks
-        hooks("on_before_backward", loss)
+        if hooks.on_before_backward is not None:  # None when nobody defines the hook
+            hooks.on_before_backward(loss)
         scaled = self.precision_plugin.pre_backward(loss)
         hooks.module("backward", scaled, *args, **kwargs)
-        hooks("on_after_backward")
+        if hooks.on_after_backward is not None:
+            hooks.on_after_backward()
         return loss
 
     def optimizer_step(self, optimizer, closure: Callable[[], Any], model, **kwargs: Any) -> Any:

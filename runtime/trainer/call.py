@@ -75,8 +75,30 @@ def _declared_args_only(fn: Callable, most: int) -> Callable:
     return trimmed
 
 
+class _Resolved:
+    """``hooks.on_before_backward``: the hook resolved (``HookDispatcher.resolve``), None when nobody defines it.
+
+    Found on first read and kept in the instance until ``reset``: on the per-step path, an empty hook costs
+    one attribute read."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, hooks: "HookDispatcher | None", owner: type | None = None) -> Any:
+        if hooks is None:
+            return self
+        fn = hooks.__dict__[self.name] = hooks.resolve(self.name)
+        return fn
+
+
 class HookDispatcher:
     """Calls hooks on the trainer's callbacks, module and datamodule, in Lightning's order."""
+
+    # hooks of every training step, as attributes (see _Resolved)
+    on_before_zero_grad = _Resolved()
+    on_before_backward = _Resolved()
+    on_after_backward = _Resolved()
+    on_before_optimizer_step = _Resolved()
 
     def __init__(self, trainer) -> None:
         self.trainer = trainer
@@ -104,6 +126,8 @@ class HookDispatcher:
         self._callbacks.clear()
         self._modules.clear()
         self._overrides.clear()
+        for name in self._resolved:
+            self.__dict__.pop(name, None)
         self._resolved.clear()
         from runtime.profilers import is_active
 

@@ -36,9 +36,20 @@ def should_stop(trainer, run) -> bool:
     flags = trainer.flags
     if flags.max_steps != -1 and trainer._progress.optimizer_steps >= flags.max_steps:
         return True
-    if flags.max_time is not None and time.monotonic() - run.start_time >= flags.max_time:
+    if flags.max_time is not None and max_time_reached(run, flags.max_time):
         trainer.should_stop = True
     return trainer.should_stop and stop_requested(trainer)
+
+
+def max_time_reached(run, max_time: float) -> bool:
+    """``max_time`` has passed: by this process' clock, or with several processes, as the ranks agreed (at a
+    step that is the same on all of them; see ``preemption._PeerSignals``)."""
+    up = time.monotonic() - run.start_time >= max_time
+    peers = run.peer_signals
+    if peers is None:
+        return up
+    peers.time_up_here = peers.time_up_here or up
+    return peers.time_up
 
 
 def fit_done(trainer, run) -> bool:
@@ -241,7 +252,8 @@ def epoch_batches(trainer, run, loader):
 def after_closure(trainer, optimizer) -> None:
     """After backward, before the update (the precision plugin calls it): the before-step hooks and gradient clipping."""
     hooks = trainer._hooks
-    hooks("on_before_optimizer_step", optimizer)
+    if hooks.on_before_optimizer_step is not None:  # None when nobody defines the hook
+        hooks.on_before_optimizer_step(optimizer)
     if not trainer._lightning_module.automatic_optimization:
         return
     flags = trainer.flags
@@ -319,12 +331,13 @@ def automatic_step(trainer, run, batch: Any, batch_idx: int, accumulating: bool)
         output = forward(trainer, "training_step", batch, batch_idx)
         if run.has_step_end:
             output = hooks.module("training_step_end", output)
-        loss = _loss_from(trainer, output)
+        loss = output if type(output) is torch.Tensor and output.ndim == 0 else _loss_from(trainer, output)
         holder[0] = _batch_outputs(output, loss) if run.keep_step_outputs else None
         if loss is None:
             trainer._warn_once("`training_step` returned None: this batch is skipped (no backward, no update).")
         if batch_idx % accumulate == 0:
-            hooks("on_before_zero_grad", optimizer)
+            if hooks.on_before_zero_grad is not None:  # None when nobody defines the hook
+                hooks.on_before_zero_grad(optimizer)
             hooks.module("optimizer_zero_grad", epoch, batch_idx, optimizer)
         if loss is not None:
             strategy.backward(loss / accumulate if accumulate > 1 else loss, optimizer)

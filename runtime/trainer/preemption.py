@@ -3,7 +3,8 @@ from, and a process torchrun restarted resumes from the last checkpoint.
 
 While fitting, a signal only raises a flag on the run (``preemption_signals``); after each training step
 the loop asks ``signal_to_act_on`` and, when there is one, ``save_on_preemption`` saves and exits. With
-several processes the ranks first agree on the step to do it at (``_PeerSignals``).
+several processes the ranks first agree on the step to do it at (``_PeerSignals``); the same exchange
+makes ``max_time`` one decision for all ranks.
 """
 import os
 import re
@@ -123,7 +124,11 @@ class _PeerSignals:
     At agreed steps every rank adds the signal it has received to a small all-reduce (MAX) that runs in the
     background on a CPU (gloo) group; its result is read at the next agreed step, where all ranks act on it
     together. The same all-reduce carries rank zero's proposal for the gap to the exchange after that (about
-    ``every_seconds`` of its steps), so the steps stay agreed without a collective on every step."""
+    ``every_seconds`` of its steps), so the steps stay agreed without a collective on every step.
+
+    It also carries ``max_time``: a rank whose clock says the time is up sets ``time_up_here``; once any rank
+    has, ``time_up`` turns True on every rank at the same step. Clocks differ across processes, and a rank
+    that stopped alone would leave the others waiting in the next collective."""
 
     every_seconds = 0.5
 
@@ -135,7 +140,9 @@ class _PeerSignals:
             group = strategy._signal_group = dist.new_group(backend="gloo")
         self.group = group
         self.is_zero = strategy.is_global_zero
-        self.flag = torch.zeros(2, dtype=torch.int64)  # [signal, steps until the exchange after next]
+        self.flag = torch.zeros(3, dtype=torch.int64)  # [signal, steps until the exchange after next, time is up]
+        self.time_up_here = False  # max_time has passed by this rank's clock (sent at the next exchange)
+        self.time_up = False  # agreed: it has passed on some rank (the same on every rank, at the same step)
         self.work = None
         self.countdown = 1  # steps until the next exchange
         self.gap = 1  # steps from the last exchange to the next
@@ -151,7 +158,8 @@ class _PeerSignals:
         if self.work is not None:  # the result of the last exchange: a signal to act on, and the next gap
             self.work.wait()
             self.work = None
-            agreed, proposed = self.flag.tolist()
+            agreed, proposed, time_up = self.flag.tolist()
+            self.time_up = self.time_up or bool(time_up)
             if agreed:
                 return agreed
             self.gap = max(1, proposed)
@@ -162,7 +170,7 @@ class _PeerSignals:
             per_step = max((now - self.since) / steps, 1e-6)
             proposal = int(min(max(self.every_seconds / per_step, 1), 10_000))
             self.since = now
-        self.flag[0], self.flag[1] = received or 0, proposal
+        self.flag[0], self.flag[1], self.flag[2] = received or 0, proposal, int(self.time_up_here)
         self.work = dist.all_reduce(self.flag, op=dist.ReduceOp.MAX, group=self.group, async_op=True)
         return None
 
@@ -174,16 +182,16 @@ class _PeerSignals:
 
 @contextmanager
 def preemption_signals(trainer, run) -> Generator[None, None, None]:
-    """While fitting, SIGTERM and SIGUSR1 (SLURM's warning) only raise a flag the loop checks after each step."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signals = [signal.SIGTERM] + ([signal.SIGUSR1] if hasattr(signal, "SIGUSR1") else [])
+    """While fitting, SIGTERM and SIGUSR1 (SLURM's warning) only raise a flag the loop checks after each step.
 
+    Signal handlers can only be set in the main thread; the ranks' exchange (signals and max_time) runs in any."""
     def handler(signum, frame):
         run.received_signal = signum
 
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        signals = [signal.SIGTERM] + ([signal.SIGUSR1] if hasattr(signal, "SIGUSR1") else [])
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
     run.received_signal = None
     run.peer_signals = _PeerSignals(trainer.strategy) if trainer.world_size > 1 else None
     try:

@@ -2,7 +2,8 @@
 variables: MODE (ddp | torchrun | single), OUT (where to save this rank's final weights), ROOT,
 DEVICES, NUM_NODES, ACCUMULATE, FAIL_RANK / FAIL_STEP (raise there), FAIL_ONCE (only in the first
 torchrun attempt), GLOBAL_BATCH (summed over processes), MANUAL (manual optimization, two optimizers), SIGNAL_RANK /
-SIGNAL_STEP (that rank sends itself SIGTERM there, in a run that did not resume)."""
+SIGNAL_STEP (that rank sends itself SIGTERM there, in a run that did not resume), MAX_TIME (Trainer(max_time=...)) with
+CLOCK_JUMP_RANK / CLOCK_JUMP_STEP (from that step on, that rank's clock reads a day later)."""
 import os
 import signal
 import sys
@@ -18,6 +19,9 @@ import runtime as pl  # noqa: E402
 from runtime.callbacks import ModelCheckpoint, OnExceptionCheckpoint  # noqa: E402
 
 
+_monotonic = time.monotonic
+
+
 class Net(pl.LightningModule):
     def __init__(self) -> None:
         super().__init__()
@@ -30,8 +34,11 @@ class Net(pl.LightningModule):
         first_try = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" or not os.environ.get("FAIL_ONCE")
         if self.global_step == fail_step and self.global_rank == int(os.environ.get("FAIL_RANK", "1")) and first_try:
             raise RuntimeError(f"planted failure on rank {self.global_rank} at step {fail_step}")
+        if self.global_step == int(os.environ.get("CLOCK_JUMP_STEP", "-1")) and \
+                self.global_rank == int(os.environ.get("CLOCK_JUMP_RANK", "1")) and time.monotonic is _monotonic:
+            time.monotonic = lambda: _monotonic() + 86_400.0  # this rank's max_time has run out; the others' has not
         signal_step = int(os.environ.get("SIGNAL_STEP", "-1"))
-        if signal_step >= 0:
+        if signal_step >= 0 or os.environ.get("MAX_TIME"):
             time.sleep(0.2)  # steps of a real size: ranks exchange signals about every 0.5 s of steps
         if self.global_step == signal_step and self.global_rank == int(os.environ.get("SIGNAL_RANK", "1")) \
                 and self.trainer.ckpt_path is None:  # a scheduler's SIGTERM reaches this rank first
@@ -98,6 +105,7 @@ def main() -> None:
     trainer = pl.Trainer(
         accelerator="cpu", max_epochs=2, default_root_dir=root, enable_progress_bar=False, enable_model_summary=False,
         accumulate_grad_batches=int(os.environ.get("ACCUMULATE", "1")), num_sanity_val_steps=0,
+        max_time=os.environ.get("MAX_TIME"),
         callbacks=[Collectives(), ModelCheckpoint(dirpath=os.path.join(root, "ckpt"), save_last=True, every_n_train_steps=1),
                    OnExceptionCheckpoint(os.path.join(root, "on_exception"))],
         **kwargs,

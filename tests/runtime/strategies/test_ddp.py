@@ -116,6 +116,16 @@ def test_a_stop_signal_on_one_rank_saves_on_all_and_the_next_start_resumes(tmp_p
     assert_close(load(tmp_path, "sig", 0)["state"], load(tmp_path, "sig", 1)["state"], exact=True)
 
 
+def test_max_time_running_out_on_one_rank_stops_all_ranks_at_the_same_step(tmp_path):
+    # rank 1's clock jumps past max_time at step 2, rank 0's never does: a rank that stopped alone would leave
+    # the other waiting in DDP's gradient all-reduce (a hang, caught by the run's timeout)
+    done = run(tmp_path, "time", timeout=90, MODE="ddp", DEVICES="2", MAX_TIME="00:01:00:00", CLOCK_JUMP_STEP="2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = [load(tmp_path, "time", rank)["global_step"] for rank in (0, 1)]
+    assert steps[0] == steps[1], steps
+    assert 3 <= steps[0] < 12, steps  # stopped early, a few steps after rank 1's time ran out
+
+
 def test_a_failing_rank_ends_the_whole_run_quickly_with_its_traceback(tmp_path):
     # "quickly": the other rank is ended, not left waiting in a collective (gloo's default timeout is 30 min);
     # a hang shows as the run's timeout, not as a timing assertion (the shared CI machine is too noisy for one)
