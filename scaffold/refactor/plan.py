@@ -75,9 +75,19 @@ class Plan:
     unplaced: list[tuple[Chunk, str]] = field(default_factory=list)
     train_body: list[ast.stmt] = field(default_factory=list)  # the batch loop's body, autocast blocks flattened
 
+    final: bool = False  # set as make_plan returns: from then on the plan is read, never changed
+
     def note(self, node_or_lines, what: str, meaning: bool = False) -> None:
         """A line of the report; ``meaning=True``: the project does something the script did not (or not the same way)."""
+        if self.final:
+            raise RuntimeError("the plan is final once make_plan returns: code that emits keeps its own notes (Emitter.note)")
         (self.meaning if meaning else self.notes).append(Note.at(node_or_lines, what))
+
+    def finish(self) -> "Plan":
+        """The plan as emitting sees it: its notes and unplaced code become tuples, so nothing appends to them later."""
+        self.notes, self.meaning, self.unplaced = tuple(self.notes), tuple(self.meaning), tuple(self.unplaced)
+        self.final = True
+        return self
 
 
 def _top_call(stmt: ast.stmt) -> ast.Call | None:
@@ -107,7 +117,7 @@ def make_plan(info: Analysis, script_args: list[str]) -> Plan:
     _classify_setup(plan)
     _epochs(plan)
     _mode(plan)
-    return plan
+    return plan.finish()
 
 
 # ---------------------------------------------------------------------------------------------- arguments

@@ -59,3 +59,7 @@ def test_emitting_leaves_the_plan_as_it_was(script):
     text = report(plan, emitted)
     assert state() == before
     assert len(emitted.notes) >= len(plan.notes) and "## Where each part of the script went" in text
+    with pytest.raises(RuntimeError, match="final"):
+        plan.note(1, "a note added while emitting")
+    with pytest.raises(AttributeError):
+        plan.unplaced.append(None)
