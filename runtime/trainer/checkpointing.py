@@ -166,6 +166,12 @@ def restore_training_state(trainer, run, checkpoint: dict[str, Any], ckpt_path: 
     progress = fit_state.get("runtime_progress")
     run.resume = fit_state.get("runtime_resume")
     trainer._progress = Progress(**(progress if progress is not None else progress_from_lightning(checkpoint)))
+    max_epochs = trainer.flags.max_epochs
+    if max_epochs not in (-1, None) and trainer._progress.current_epoch > max_epochs:
+        raise MisconfigurationException(
+            f"You restored a checkpoint with current_epoch={trainer._progress.current_epoch}, but you have set "
+            f"Trainer(max_epochs={max_epochs}). Raise max_epochs above the checkpoint's epoch to train on from it."
+        )
     if trainer._progress.epoch_done:  # saved at the end of an epoch: continue with the next one
         trainer._progress.current_epoch += 1
         trainer._progress.epoch_batch_idx = 0

@@ -167,3 +167,15 @@ def test_a_mock_callback_receives_every_hook(tmp_path):
     names = [c[0] for c in cb.method_calls]
     for hook in ("setup", "on_fit_start", "on_train_batch_end", "on_validation_batch_end", "on_train_epoch_end", "teardown"):
         assert hook in names
+
+
+def test_resume_past_max_epochs_is_an_error(tmp_path):
+    import pytest
+
+    from runtime.utilities.exceptions import MisconfigurationException
+
+    first = make_trainer(tmp_path, max_epochs=3, limit_train_batches=1, limit_val_batches=0, enable_checkpointing=True)
+    first.fit(BoringModel())
+    again = make_trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=0)
+    with pytest.raises(MisconfigurationException, match=r"current_epoch=2, but you have set Trainer\(max_epochs=1\)"):
+        again.fit(BoringModel(), ckpt_path=first.checkpoint_callback.best_model_path)
