@@ -7,7 +7,9 @@ work; the difference / 300 is the cost of one steady-state step, setup excluded.
 hand-written loop is the overhead figure. Needs valgrind; takes ~4 minutes per run (runs 2 at a time).
 
     python bench/overhead_instructions.py
+    python bench/overhead_instructions.py --configs hand,A --steps 50,150   # a quicker look (fewer steps, 4 runs)
 """
+import argparse
 import concurrent.futures
 import os
 import re
@@ -30,10 +32,16 @@ def count(mode: str, steps: int) -> int:
 
 
 def main() -> None:
-    jobs = [(mode, steps) for mode in ("hand", "A", "B") for steps in (100, 400)]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="hand,A,B", help="comma-separated, from hand, A, B (hand is always run)")
+    parser.add_argument("--steps", default="100,400", help="the two step counts whose difference is measured")
+    args = parser.parse_args()
+    modes = ["hand"] + [m for m in args.configs.split(",") if m in ("A", "B")]
+    low, high = (int(n) for n in args.steps.split(","))
+    jobs = [(mode, steps) for mode in modes for steps in (low, high)]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         counts = dict(zip(jobs, pool.map(lambda j: count(*j), jobs)))
-    per_step = {mode: (counts[(mode, 400)] - counts[(mode, 100)]) / 300 for mode in ("hand", "A", "B")}
+    per_step = {mode: (counts[(mode, high)] - counts[(mode, low)]) / (high - low) for mode in modes}
     for mode, value in per_step.items():
         print(f"{mode:>4}: {value:12,.0f} instructions/step  ratio {value / per_step['hand']:.4f}")
 

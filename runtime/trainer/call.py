@@ -5,7 +5,7 @@ lookup per call (nothing at all where the loops looked it up once with ``resolve
 name of the hook running so ``self.log`` can check where it is.
 """
 import inspect
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Callable
 from unittest.mock import NonCallableMock
 
@@ -126,7 +126,7 @@ class HookDispatcher:
         self._callbacks.clear()
         self._modules.clear()
         self._overrides.clear()
-        for name in self._resolved:
+        for name in [*self._resolved, "clips_gradients"]:
             self.__dict__.pop(name, None)
         self._resolved.clear()
         from runtime.profilers import is_active
@@ -163,8 +163,9 @@ class HookDispatcher:
     # -- module
     def module(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run the LightningModule's ``name`` (skipped when it is a no-op nobody overrides)."""
-        fn = self._modules.get(name, False)
-        if fn is False:
+        try:
+            fn = self._modules[name]
+        except KeyError:
             fn = self._module_fn(name)
         if fn is None:
             return None
@@ -186,6 +187,11 @@ class HookDispatcher:
             fn = self._profiled(fn, f"[LightningModule]{type(module).__name__}.{name}")
         self._modules[name] = fn
         return fn
+
+    @cached_property
+    def clips_gradients(self) -> bool:
+        """The module overrides ``configure_gradient_clipping`` or ``clip_gradients`` (found once, until ``reset``)."""
+        return self.module_overrides("configure_gradient_clipping") or self.module_overrides("clip_gradients")
 
     def module_overrides(self, name: str) -> bool:
         found = self._overrides.get(name)
@@ -228,10 +234,11 @@ class HookDispatcher:
         hook nobody defines costs nothing."""
         fn = self._resolved.get(name, False)
         if fn is False:
-            if self._callback_fns(name, None):
+            on_callbacks, on_module = bool(self._callback_fns(name, None)), self._module_fn(name) is not None
+            if on_callbacks and on_module:
                 fn = partial(self._callbacks_then_module, name)
-            elif self._module_fn(name) is not None:
-                fn = partial(self.module, name)
+            elif on_callbacks or on_module:
+                fn = partial(self.callbacks if on_callbacks else self.module, name)
             else:
                 fn = None
             self._resolved[name] = fn

@@ -81,11 +81,26 @@ def run_fit(trainer, run) -> None:
     run.results.reset()
     hooks("on_train_start")
     run.last_val_time = time.monotonic()  # a duration val_check_interval counts training time from here
-    while not fit_done(trainer, run):
-        if data.train_reload_due(trainer, run):
-            train_loader = data.train_loader(trainer, run)
-        run_train_epoch(trainer, run, train_loader)
+    accumulators = grad_accumulators(trainer.lightning_module)
+    try:
+        while not fit_done(trainer, run):
+            if data.train_reload_due(trainer, run):
+                train_loader = data.train_loader(trainer, run)
+            run_train_epoch(trainer, run, train_loader)
+    finally:
+        del accumulators
     hooks("on_train_end")
+
+
+def grad_accumulators(module) -> list:
+    """The autograd nodes that add each parameter's gradient into ``.grad``, held for the fit.
+
+    Autograd holds them weakly: once a step's graph is freed they are destroyed, and the next forward builds
+    them again (a hand-written loop keeps them alive by holding the last ``loss``; DDP's reducer holds them
+    too). Plain parameters only: a sharded (DTensor) one is left to its strategy."""
+    with torch.enable_grad():
+        return [p.view_as(p).grad_fn.next_functions[0][0] for p in module.parameters()
+                if type(p) is torch.nn.Parameter and p.requires_grad]
 
 
 def run_sanity_check(trainer, run) -> None:
@@ -124,13 +139,15 @@ def run_train_epoch(trainer, run, loader) -> None:
     # the batch hooks, found once: None when nobody defines them, and then the step's outputs are not built
     batch_start, batch_end = hooks.resolve("on_train_batch_start"), hooks.resolve("on_train_batch_end")
     run.keep_step_outputs = keep_outputs or batch_end is not None
+    every_batch_steps = accumulate == 1 or not automatic
     for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
         run.is_last_batch = is_last
         batch = to_device(batch, 0)
         results.new_batch(batch)
         if batch_start is not None and batch_start(batch, batch_idx) == -1:
             break
-        steps = window_ends(batch_idx, is_last, accumulate, automatic)  # False on an accumulation window's micro-batches
+        # the optimizer steps after this batch (False on an accumulation window's micro-batches)
+        steps = every_batch_steps or window_ends(batch_idx, is_last, accumulate, automatic)
         outputs = train_step(trainer, run, batch, batch_idx, steps, is_last, automatic)
         if keep_outputs:
             epoch_outputs.append(outputs)
@@ -257,7 +274,7 @@ def after_closure(trainer, optimizer) -> None:
     if not trainer._lightning_module.automatic_optimization:
         return
     flags = trainer.flags
-    if hooks.module_overrides("configure_gradient_clipping") or hooks.module_overrides("clip_gradients"):
+    if hooks.clips_gradients:
         hooks.module("configure_gradient_clipping", optimizer, gradient_clip_val=flags.gradient_clip_val,
                      gradient_clip_algorithm=flags.gradient_clip_algorithm)
     elif flags.gradient_clip_val:
