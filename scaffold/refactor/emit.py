@@ -166,7 +166,8 @@ class Emitter:
         pre_p = self._epoch_pieces(info.epoch_pre, "epoch", "on_train_epoch_start") + self._epoch_pieces(train.pre, "epoch", "on_train_epoch_start")
         if pre_p:
             module.append(Method("on_train_epoch_start", "self", pre_p))
-        post_p = self._epoch_pieces(train.post, "epoch", "on_train_epoch_end") + self._epoch_pieces(info.epoch_post, "epoch", "on_train_epoch_end")
+        post_p = self._epoch_pieces(train.post, "epoch", "on_train_epoch_end") + \
+            self._epoch_pieces(info.epoch_post, "epoch", "on_train_epoch_end", ends_hook=True)
         if post_p:
             module.append(Method("on_train_epoch_end", "self", post_p))
         after_chunks, test_end = self._after_test(info.after, info.test)
@@ -199,10 +200,16 @@ class Emitter:
                        list(self.placed), list(self.r.used), list(self.notes), self.meaning + self.r.meaning,
                        list(self.unplaced), dict(self.unresolved))
 
-    def _epoch_pieces(self, chunks: list[Chunk], stage: str, where: str) -> list[Piece]:
+    def _epoch_pieces(self, chunks: list[Chunk], stage: str, where: str, ends_hook: bool = False) -> list[Piece]:
+        """``ends_hook``: the chunks are the last statements of the epoch loop's body (nothing of the hook runs after them),
+        so a `break` that is the last thing they do stops training after this epoch (early stopping written by hand)."""
         keep = []
-        for c in chunks:
-            loops_exit = [n for n in ast.walk(c.stmt) if isinstance(n, (ast.Break, ast.Continue, ast.Return))]
+        for i, c in enumerate(chunks):
+            loops_exit = _loop_exits(c.stmt)
+            if loops_exit and ends_hook and i == len(chunks) - 1 and all(isinstance(n, ast.Break) for n in loops_exit) and \
+                    all(_last_thing_done([c.stmt], n) for n in loops_exit):
+                self.r.stops |= {id(n) for n in loops_exit}
+                loops_exit = []
             if loops_exit and not isinstance(c.stmt, ast.Return):
                 self.unplaced.append((c, "it leaves the epoch loop early (break/continue/return); stop training with a "
                                               "callback such as EarlyStopping instead"))
@@ -733,6 +740,53 @@ class _HandUpdate(torch.optim.Optimizer):
     def step(self, closure=None):
         return closure() if closure is not None else None
 '''
+
+
+def _loop_exits(stmt: ast.stmt) -> list[ast.stmt]:
+    """The `break` / `continue` that leave a loop around ``stmt`` and the `return`s that leave its function (those of
+    loops and functions inside ``stmt`` stay there)."""
+    out = []
+
+    def visit(node: ast.AST, in_loop: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(child, (ast.Break, ast.Continue)) and not in_loop:
+                out.append(child)
+            elif isinstance(child, ast.Return):
+                out.append(child)
+            inner = in_loop or (isinstance(child, (ast.For, ast.AsyncFor, ast.While)))
+            # a loop's `else:` is not inside the loop: its break leaves the loop around it
+            if isinstance(child, (ast.For, ast.AsyncFor, ast.While)):
+                for s in child.body:
+                    visit_one(s, True)
+                for s in child.orelse:
+                    visit_one(s, in_loop)
+                visit(child.target if not isinstance(child, ast.While) else child.test, in_loop)
+            else:
+                visit(child, inner)
+
+    def visit_one(node: ast.AST, in_loop: bool) -> None:
+        wrapper = ast.Module([node], [])
+        visit(wrapper, in_loop)
+
+    visit_one(stmt, False)
+    return out
+
+
+def _last_thing_done(body: list[ast.stmt], target: ast.stmt) -> bool:
+    """Whether ``target`` is the last statement ``body`` runs on its path: the last statement of its block, in blocks
+    (if/else, with) that are each the last of theirs."""
+    if not body:
+        return False
+    last = body[-1]
+    if last is target:
+        return True
+    if isinstance(last, ast.If):
+        return _last_thing_done(last.body, target) or _last_thing_done(last.orelse, target)
+    if isinstance(last, ast.With):
+        return _last_thing_done(last.body, target)
+    return False
 
 
 def _parses(text: str) -> bool:

@@ -36,6 +36,7 @@ class Renderer:
                                for c in ast.walk(plan.analysis.script.tree))
         self.used: list[tuple[ast.AST, str]] = []  # (node, what) for the report
         self.meaning: list = []  # changes of meaning found while rendering (plan.Note), for the report
+        self.stops: set[int] = set()  # ids of `break`s of the epoch loop that become `self.trainer.should_stop = True`
 
     # ------------------------------------------------------------------------------------------ text
     def statement(self, stmt: ast.stmt, stage: str) -> str | None:
@@ -140,6 +141,10 @@ class Renderer:
             pad = " " * node.col_offset
             lines = inner.splitlines()
             return "\n".join([lines[0]] + [pad + ln if ln.strip() else ln for ln in lines[1:]])
+        if isinstance(node, ast.Break) and id(node) in self.stops:
+            self.used.append((node, "`break` out of the epoch loop became `self.trainer.should_stop = True`: the trainer "
+                                    "stops after this epoch, as the loop did"))
+            return "self.trainer.should_stop = True"
         if isinstance(node, (ast.Break, ast.Continue)) and stage in ("train", "eval") and self._owner_loop(node) in self._batch_loops:
             word = "break" if isinstance(node, ast.Break) else "continue"
             if word == "break":

@@ -188,11 +188,42 @@ def name_events(stmts: list[ast.AST]) -> list[tuple[str, str, ast.AST]]:
 
 
 def free_names(stmts: list[ast.AST]) -> list[str]:
-    """Names read before they are written in ``stmts`` (first-use order)."""
-    seen: dict[str, str] = {}
-    for name, kind, _ in name_events(stmts):
-        seen.setdefault(name, kind)
-    return [n for n, k in seen.items() if k == "load"]
+    """Names read before they are written in ``stmts`` (first-use order). A name one branch of an ``if`` binds is not
+    bound in the other (``if better: best, bad = v, 0`` / ``else: bad += 1`` reads ``bad``); after the ``if`` it counts
+    as bound, and a loop's body counts as run."""
+    free: dict[str, None] = {}
+    _free_walk(list(stmts), set(), free)
+    return list(free)
+
+
+def _free_walk(stmts: list[ast.AST], bound: set[str], free: dict[str, None]) -> None:
+    def events(nodes: list[ast.AST]) -> None:
+        for name, kind, _ in name_events(nodes):
+            if kind == "load" and name not in bound:
+                free.setdefault(name)
+            elif kind == "store":
+                bound.add(name)
+
+    for s in stmts:
+        if isinstance(s, ast.If):
+            events([s.test])
+            branches = []
+            for block in (s.body, s.orelse):
+                inner = set(bound)
+                _free_walk(block, inner, free)
+                branches.append(inner)
+            bound |= branches[0] | branches[1]
+        elif isinstance(s, (ast.For, ast.AsyncFor)):
+            events([s.iter, s.target])
+            _free_walk(s.body + s.orelse, bound, free)
+        elif isinstance(s, ast.While):
+            events([s.test])
+            _free_walk(s.body + s.orelse, bound, free)
+        elif isinstance(s, (ast.With, ast.AsyncWith)):
+            events([i.context_expr for i in s.items] + [i.optional_vars for i in s.items if i.optional_vars is not None])
+            _free_walk(s.body, bound, free)
+        else:
+            events([s])
 
 
 def stored_names(stmts: list[ast.AST]) -> list[str]:

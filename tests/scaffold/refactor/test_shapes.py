@@ -18,7 +18,7 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
-           "save_then_restore", "optimizer_list", "eval_result_printed"]
+           "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand"]
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,33 @@ def test_what_reads_the_test_result_runs_where_it_is_made(projects):
     end = _method(result, "on_test_epoch_end")
     assert end.index("test_loss = ") < end.index("test_ppl = test_loss * 2") < end.index("print('test loss', test_loss, test_ppl)")
     assert "test_loss" not in _method(result, "on_train_end")
+
+
+def test_early_stopping_by_hand_stops_the_trainer(projects):
+    """The epoch loop's last statement ends in `break`: it becomes `self.trainer.should_stop = True` (it was left out,
+    with the best-model saving beside it, and on_train_end then loaded a best.pt never written); the patience counter
+    one branch resets and the other increments is read from self."""
+    result = projects["early_stop_by_hand"]
+    end = _method(result, "on_train_epoch_end")
+    assert "self.trainer.should_stop = True" in end and "break" not in end
+    assert "bad = self.bad" in end and "torch.save(model.state_dict(), 'best.pt')" in end
+    assert "NOT PLACED" not in _text(result, "{package}/module.py")
+
+
+def test_a_name_one_branch_binds_is_free_in_the_other():
+    from scaffold.refactor.source import free_names
+
+    tree = ast.parse("if v < best:\n    best, bad = v, 0\nelse:\n    bad += 1\nprint(bad)\nfor i in range(2):\n    z = i\nprint(z)\n")
+    assert free_names(tree.body) == ["v", "best", "bad", "print", "range"]
+
+
+@pytest.mark.slow
+def test_early_stopping_by_hand_stops_where_the_script_stops(projects):
+    proc = run(["train.py", "fit", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false"],
+               cwd=projects["early_stop_by_hand"].path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "epoch 2 val" in proc.stdout and "epoch 3 val" not in proc.stdout and "stopping early" in proc.stdout
+    assert "should_stop was set (epoch 3" in proc.stdout + proc.stderr
 
 
 def test_helper_globals_live_where_the_functions_read_them(projects):
