@@ -55,7 +55,6 @@ class LightningDataModule(HyperparametersMixin, DataHooks, CheckpointHooks):
 
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
         dm = instantiate_from_checkpoint(cls, checkpoint, hparams_file, kwargs)
-        state = checkpoint.get(cls.__qualname__)
-        if state:
-            dm.load_state_dict(state)
+        if cls.__qualname__ in checkpoint:
+            dm.load_state_dict(checkpoint[cls.__qualname__])
         return dm

@@ -304,6 +304,10 @@ class LightningModule(HyperparametersMixin, ModelHooks, DataHooks, CheckpointHoo
 
         checkpoint = load_checkpoint_file(checkpoint_path, map_location=map_location, weights_only=weights_only)
         model = instantiate_from_checkpoint(cls, checkpoint, hparams_file, kwargs)
+        from runtime.utilities.model_helpers import is_overridden
+
+        if is_overridden("configure_model", model):  # layers built there must exist before the weights load
+            model.configure_model()
         model.on_load_checkpoint(checkpoint)
         from runtime.checkpoint.weights import load_weights
 

@@ -112,6 +112,8 @@ def instantiate_from_checkpoint(cls: type, checkpoint: dict[str, Any], hparams_f
         from runtime.core.hparams import load_hparams_file
 
         checkpoint[cls.CHECKPOINT_HYPER_PARAMS_KEY] = load_hparams_file(hparams_file)
+    # as Lightning: the checkpoint the hooks see carries the hyperparameters the object is built with
+    checkpoint[cls.CHECKPOINT_HYPER_PARAMS_KEY] = {**(checkpoint.get(cls.CHECKPOINT_HYPER_PARAMS_KEY) or {}), **overrides}
     saved: dict[str, Any] = {}
     for old_key in CHECKPOINT_PAST_HPARAMS_KEYS:
         saved.update(checkpoint.get(old_key) or {})

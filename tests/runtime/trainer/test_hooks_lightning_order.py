@@ -179,3 +179,26 @@ def test_resume_past_max_epochs_is_an_error(tmp_path):
     again = make_trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=0)
     with pytest.raises(MisconfigurationException, match=r"current_epoch=2, but you have set Trainer\(max_epochs=1\)"):
         again.fit(BoringModel(), ckpt_path=first.checkpoint_callback.best_model_path)
+
+
+def test_load_from_checkpoint_builds_configure_model_layers_before_the_weights(tmp_path):
+    class Lazy(BoringModel):
+        def __init__(self, width=4):
+            super().__init__()
+            self.save_hyperparameters()
+            self.head = None
+            self.seen = None
+
+        def configure_model(self):
+            if self.head is None:
+                self.head = torch.nn.Linear(2, self.hparams.width)
+
+        def on_load_checkpoint(self, checkpoint):
+            self.seen = dict(checkpoint["hyper_parameters"])
+
+    trainer = make_trainer(tmp_path, limit_train_batches=1, limit_val_batches=0, enable_checkpointing=True)
+    model = Lazy(width=3)
+    trainer.fit(model)
+    loaded = Lazy.load_from_checkpoint(trainer.checkpoint_callback.best_model_path, width=3)
+    assert torch.equal(loaded.head.weight, model.head.weight)
+    assert loaded.seen == {"width": 3}
