@@ -30,6 +30,13 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = None, weig
 
         if sharded.is_sharded(path):
             return sharded.consolidate(str(path), map_location=map_location, weights_only=weights_only)
+        if (path / "latest").is_file():  # DeepSpeed's engine wrote it (DeepSpeedStrategy)
+            raise CorruptCheckpointError(
+                f"Checkpoint {path} is a DeepSpeed checkpoint folder: resume or evaluate it with strategy='deepspeed' (the "
+                "stage it was saved with), or write it as one file that loads anywhere: `from runtime.utilities.deepspeed "
+                f"import convert_zero_checkpoint_to_fp32_state_dict; convert_zero_checkpoint_to_fp32_state_dict({str(path)!r}, "
+                "'model.ckpt')`."
+            )
         raise CorruptCheckpointError(f"Checkpoint {path} is a folder but not a sharded checkpoint (no .metadata in it). "
                                      "Pass the path of a .ckpt file or of a sharded checkpoint folder.")
     return load_file(path, map_location=map_location, weights_only=weights_only)

@@ -554,12 +554,6 @@ class DeepSpeedStrategy(DDPStrategy):
         self._accumulating = False
         self._pending_load = None
 
-    @classmethod
-    def register_strategies(cls, strategy_registry: Any) -> None:
-        """Lightning's registry hook: the names ``Trainer(strategy=...)`` accepts for DeepSpeed."""
-        for name, kwargs in STRATEGY_NAMES.items():
-            strategy_registry.register(name, cls, description=f"DeepSpeed {kwargs or 'defaults'}", **kwargs)
-
 
 def _restore_forward(module: torch.nn.Module, original: Any) -> None:
     if original is None:
