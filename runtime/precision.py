@@ -49,7 +49,8 @@ class Precision:
 
     def optimizer_step(self, optimizer, model, closure: Callable[[], Any], **kwargs: Any) -> Any:
         """Step ``optimizer``; ``closure`` runs inside (LBFGS may call it several times)."""
-        return optimizer.step(closure=partial(self._wrap_closure, model, optimizer, closure), **kwargs)
+        closure = partial(self._wrap_closure, model, optimizer, closure)
+        return optimizer.step(closure=closure, **kwargs) if kwargs else optimizer.step(closure=closure)
 
     def _wrap_closure(self, model, optimizer, closure: Callable[[], Any]) -> Any:
         result = closure()

@@ -62,7 +62,10 @@ class LightningOptimizer:
             closure = _do_nothing_closure
         elif not callable(closure):
             raise MisconfigurationException("When `optimizer.step(closure)` is called, the closure should be callable")
-        out = trainer.strategy.optimizer_step(self._optimizer, closure, trainer._lightning_module, **kwargs)
+        if kwargs:
+            out = trainer.strategy.optimizer_step(self._optimizer, closure, trainer._lightning_module, **kwargs)
+        else:  # the usual call: no keyword dict to build on every step
+            out = trainer.strategy.optimizer_step(self._optimizer, closure, trainer._lightning_module)
         trainer._progress.optimizer_steps += 1
         return out
 

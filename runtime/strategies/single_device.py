@@ -107,13 +107,18 @@ class Strategy:
         if hooks.on_before_backward is not None:  # None when nobody defines the hook
             hooks.on_before_backward(loss)
         scaled = self.precision_plugin.pre_backward(loss)
-        hooks.module("backward", scaled, *args, **kwargs)
+        if args or kwargs:
+            hooks.module("backward", scaled, *args, **kwargs)
+        else:  # the usual call: no argument tuple or keyword dict to build on every step
+            hooks.module("backward", scaled)
         if hooks.on_after_backward is not None:
             hooks.on_after_backward()
         return loss
 
     def optimizer_step(self, optimizer, closure: Callable[[], Any], model, **kwargs: Any) -> Any:
-        return self.precision_plugin.optimizer_step(optimizer, model, closure, **kwargs)
+        if kwargs:
+            return self.precision_plugin.optimizer_step(optimizer, model, closure, **kwargs)
+        return self.precision_plugin.optimizer_step(optimizer, model, closure)  # no keyword dict to build per step
 
     # -- collectives (identity on one process)
     def reduce(self, tensor: torch.Tensor, reduce_op: str = "mean", group: Any = None) -> torch.Tensor:

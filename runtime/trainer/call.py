@@ -172,7 +172,7 @@ class HookDispatcher:
         prev = self.current_fx
         self.current_fx = name
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs) if kwargs else fn(*args)  # (no keyword dict to build on the per-step path)
         finally:
             self.current_fx = prev
 
