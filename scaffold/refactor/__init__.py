@@ -111,10 +111,11 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
     written_report = (target / "REFACTOR.md").read_text(encoding="utf-8")
     result = RefactorResult(target, package, plan.mode, written_report, len(emitted.unplaced), carried)
     if verify:
-        from scaffold.refactor.verify import compare
+        from scaffold.refactor.verify import compare, evaluation_lines
 
         result.verify = compare(script, target, list(script_args), steps=verify_steps, precision=plan.precision,
-                                seed=0 if plan.seed is True else None)
+                                seed=0 if plan.seed is True else None, eval_lines=evaluation_lines(plan.analysis),
+                                script_seed=plan.seed if type(plan.seed) is int else None)
     return result
 
 

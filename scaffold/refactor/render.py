@@ -37,6 +37,11 @@ class Renderer:
         self.used: list[tuple[ast.AST, str]] = []  # (node, what) for the report
         self.meaning: list = []  # changes of meaning found while rendering (plan.Note), for the report
         self.stops: set[int] = set()  # ids of `break`s of the epoch loop that become `self.trainer.should_stop = True`
+        # a batch loop that puts a model in eval mode itself (a look at the test data every N steps, then back to
+        # train) keeps its toggles: the trainer switches modes around validation, never inside a training step
+        self._toggles_in_step = any(isinstance(c, ast.Call) and call_leaf(c) == "eval" and isinstance(c.func, ast.Attribute)
+                                    and dotted(c.func.value) in plan.model_names
+                                    for s in plan.analysis.train.loop.body for c in ast.walk(s))
 
     # ------------------------------------------------------------------------------------------ text
     def statement(self, stmt: ast.stmt, stage: str) -> str | None:
@@ -159,7 +164,8 @@ class Renderer:
         name, leaf = dotted(call.func), call_leaf(call)
         owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else ""
         models = set(plan.model_names)
-        if owner in models and leaf in ("train", "eval") and len(call.args) <= 1 and stage in ("train", "closure", "eval"):
+        if owner in models and leaf in ("train", "eval") and len(call.args) <= 1 and stage in ("train", "closure", "eval") \
+                and not (self._toggles_in_step and stage in ("train", "closure")):
             self.used.append((node, f"`{owner}.{leaf}()` removed: the trainer switches train/eval mode"))
             return DROP
         if owner in models | plan.device_names and leaf in ("to", "cuda"):

@@ -105,16 +105,74 @@ if hasattr(torch.backends, "mps"):
 # computation (no workers here), and the trainer runs validation without touching the training random streams,
 # so here no iteration draws it: the script's evaluation loaders and the project's do not shift the data order
 import torch.utils.data.dataloader as _dl
+import weakref
 _iter_init = _dl._BaseDataLoaderIter.__init__
+_iter_next = _dl._BaseDataLoaderIter.__next__
+SCRIPT = os.path.abspath(sys.argv[1])
+# the script's evaluation loops (the lines of their `for` headers): a pass over a loader started there is the
+# script's evaluation, which the trainer runs inside its own copy of the random streams; here too the streams are
+# put back when such a pass ends, so what the evaluation draws (a shuffled loader's order, sampling, dropout left on)
+# does not shift what training draws next, in the script as in the project
+EVAL_LINES = {int(n) for n in os.environ.get("SCAFFOLD_VERIFY_EVAL_LINES", "").split(",") if n}
+
+
+def _rng_states():
+    states = [torch.get_rng_state(), __import__("random").getstate()]
+    numpy = sys.modules.get("numpy")
+    return states + [numpy.random.get_state()] if numpy is not None else states
+
+
+def _put_back(states):
+    torch.set_rng_state(states[0])
+    __import__("random").setstate(states[1])
+    if len(states) > 2:
+        sys.modules["numpy"].random.set_state(states[2])
+
+
+def _from_evaluation():
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename == SCRIPT:
+            return frame.f_lineno in EVAL_LINES
+        frame = frame.f_back
+    return False
 
 
 def _quiet_iter_init(self, loader):
+    if EVAL_LINES and _from_evaluation():
+        states = _rng_states()
+        self._scaffold_eval = weakref.finalize(self, _put_back, states)  # the pass ends, or the loop is left early
     with torch.random.fork_rng(devices=[]):
         _iter_init(self, loader)
 
 
+def _eval_next(self):
+    try:
+        return _iter_next(self)
+    except StopIteration:
+        done = getattr(self, "_scaffold_eval", None)
+        if done is not None:
+            done()
+        raise
+
+
 _dl._BaseDataLoaderIter.__init__ = _quiet_iter_init
+_dl._BaseDataLoaderIter.__next__ = _eval_next
 seed = os.environ.get("SCAFFOLD_VERIFY_SEED")
+others = os.environ.get("SCAFFOLD_VERIFY_SEED_OTHERS") or seed
+if others:
+    # a script draws from random and NumPy without seeding them (only torch.manual_seed): each run of it starts
+    # them anywhere; the project's seed_everything seeds them with the script's torch seed, so the run of the
+    # script compared is the one that starts them there too. A script without any seed (SCAFFOLD_VERIFY_SEED)
+    # gets every generator seeded here, on both sides
+    import random
+    random.seed(int(others))
+    try:
+        import numpy
+    except ImportError:
+        pass
+    else:
+        numpy.random.seed(int(others))
 if seed:
     torch.manual_seed(int(seed))
 path = sys.argv[1]
@@ -146,8 +204,14 @@ class Comparison:
     project_status: str = ""
 
 
+def evaluation_lines(analysis) -> tuple[int, ...]:
+    """The lines of the `for` headers of the script's evaluation loops (the refactor made validation/test of them)."""
+    loops = [info.loop for info in (analysis.val, analysis.test) if info is not None]
+    return tuple(n for loop in loops for n in range(loop.lineno, loop.iter.end_lineno + 1))
+
+
 def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches: int | None, seed: int | None,
-         timeout: int) -> dict:
+         timeout: int, eval_lines: tuple[int, ...] = (), script_seed: int | None = None) -> dict:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])  # the runtime the project imports, wherever scaffold runs from
     env["PYTHONPATH"] = os.pathsep.join([str(cwd), root, env.get("PYTHONPATH", "")])
@@ -155,8 +219,11 @@ def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches:
     env["SCAFFOLD_VERIFY_BATCHES"] = str(batches or 0)
     env["CUDA_VISIBLE_DEVICES"] = ""
     env.pop("PL_GLOBAL_SEED", None)
+    env["SCAFFOLD_VERIFY_EVAL_LINES"] = ",".join(map(str, eval_lines))
     if seed is not None:
         env["SCAFFOLD_VERIFY_SEED"] = str(seed)
+    if script_seed is not None:
+        env["SCAFFOLD_VERIFY_SEED_OTHERS"] = str(script_seed)
     try:
         proc = subprocess.run([sys.executable, "-c", _TRACER, str(path), *argv], cwd=str(cwd), env=env,
                               capture_output=True, text=True, timeout=timeout)
@@ -175,9 +242,15 @@ def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches:
 
 
 def compare(script: Path, project: Path, script_args: list[str], steps: int = 40, precision: str = "32-true",
-            seed: int | None = None, timeout: int = 600, batches: int | None = 2) -> Comparison:
+            seed: int | None = None, timeout: int = 600, batches: int | None = 2,
+            eval_lines: tuple[int, ...] = (), script_seed: int | None = None) -> Comparison:
     """Run both through the same short run (every DataLoader pass cut to ``batches``, at most ``steps`` backward
-    calls) and compare the loss values (to 1e-6). Raises VerifyError when either side fails."""
+    calls) and compare the loss values (to 1e-6). ``eval_lines``: the lines of the script's evaluation loops (their
+    `for` headers), whose passes leave the random streams as they found them, as the trainer's validation does.
+    ``seed``: the script seeds nothing, every generator starts from this seed on both sides. ``script_seed``: the
+    script's own seed, which the project gives seed_everything: Python's and NumPy's generators, which the script
+    may leave unseeded, start from it on both sides.
+    Raises VerifyError when either side fails."""
     import tempfile
 
     script = Path(script).resolve()
@@ -189,8 +262,9 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
         work.mkdir()
         for entry in script.parent.iterdir():
             (work / entry.name).symlink_to(entry)
-        original = _run("script", script, list(script_args), work, steps, batches, seed, timeout)
-        new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout)
+        original = _run("script", script, list(script_args), work, steps, batches, seed, timeout, tuple(eval_lines),
+                        script_seed)
+        new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout, script_seed)
     comparison = _table(original["losses"], new["losses"], steps, original.get("marks") or [])
     comparison.script_status, comparison.project_status = original["status"], new["status"]
     ends = {"finished": "ran to its end", "stopped": f"was stopped at {steps} backward() calls"}
@@ -204,7 +278,7 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
 
 
 def _run_project(project: Path, root: Path, steps: int, batches: int | None, precision: str, seed: int | None,
-                 timeout: int) -> dict:
+                 timeout: int, script_seed: int | None = None) -> dict:
     argv = ["fit", f"--trainer.default_root_dir={root}", "--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.logger=false",
             "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false", "--trainer.num_sanity_val_steps=0"]
     if precision == "16-mixed":
@@ -213,7 +287,7 @@ def _run_project(project: Path, root: Path, steps: int, batches: int | None, pre
         # a script without a seed of its own is seeded by the tracer at start, in both processes; the project must
         # not seed again after its imports (values the script draws at import time would come from another state)
         argv.append("--seed_everything=false")
-    return _run("project", project / "train.py", argv, project, steps, batches, seed, timeout)
+    return _run("project", project / "train.py", argv, project, steps, batches, seed, timeout, script_seed=script_seed)
 
 
 def _table(original: list[float], new: list[float], steps: int, marks: list[int] = ()) -> Comparison:
