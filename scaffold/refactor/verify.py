@@ -218,6 +218,9 @@ def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches:
     env["SCAFFOLD_VERIFY_STEPS"] = str(steps)
     env["SCAFFOLD_VERIFY_BATCHES"] = str(batches or 0)
     env["CUDA_VISIBLE_DEVICES"] = ""
+    # str hashes are salted per process: a set of strings (the class names of a data set) iterates in another order
+    # in each run, so one run's label numbering is not the next one's; both sides get the same salt
+    env["PYTHONHASHSEED"] = "0"
     env.pop("PL_GLOBAL_SEED", None)
     env["SCAFFOLD_VERIFY_EVAL_LINES"] = ",".join(map(str, eval_lines))
     if seed is not None:
@@ -256,12 +259,7 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
     script = Path(script).resolve()
     project = Path(project).resolve()
     with tempfile.TemporaryDirectory(prefix="scaffold-verify-") as tmp:
-        # the script runs in a scratch folder that links to everything beside it: it reads its files where
-        # they are, and what it writes (checkpoints, runs/) does not land next to it
-        work = Path(tmp) / "script"
-        work.mkdir()
-        for entry in script.parent.iterdir():
-            (work / entry.name).symlink_to(entry)
+        work = _scratch(script.parent, Path(tmp) / "script")
         original = _run("script", script, list(script_args), work, steps, batches, seed, timeout, tuple(eval_lines),
                         script_seed)
         new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout, script_seed)
@@ -275,6 +273,23 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
         comparison.match = False
         comparison.text += "\nDIFFER: one side ended and the other did not (another number of epochs or batches?)."
     return comparison
+
+
+def _scratch(folder: Path, root: Path, levels: int = 2) -> Path:
+    """The folder the script runs in: a scratch copy of its folder, and of the ``levels - 1`` folders above it, made
+    of links to what they hold. The script reads its files where they are, `../data` included, and what it writes
+    (checkpoints, runs/, ../results) does not land in the user's folders."""
+    chain = [folder] + [p for p in list(folder.parents)[:levels - 1] if p.parent != p]  # never the file system's root
+    here = root
+    for i, real in enumerate(reversed(chain)):  # the outermost first
+        inner = chain[len(chain) - 2 - i] if i < len(chain) - 1 else None  # the next one down, a real folder here
+        here.mkdir(parents=True, exist_ok=True)
+        for entry in real.iterdir():
+            if inner is None or entry.name != inner.name:
+                (here / entry.name).symlink_to(entry)
+        if inner is not None:
+            here = here / inner.name
+    return here
 
 
 def _run_project(project: Path, root: Path, steps: int, batches: int | None, precision: str, seed: int | None,
