@@ -301,8 +301,17 @@ def _classify_setup(plan: Plan) -> None:
                     raise ValueError("its value is not a number before the script runs")
                 plan.seed = int(value)
             except (ValueError, TypeError) as err:
-                plan.note(c.stmt, f"the seed could not be read ({err}); `seed_everything: true` picks one per run",
-                          meaning=True)
+                # the script computes its seed (dcgan: `random.randint` when --manualSeed is not given): the seeding
+                # stays code, in the set-up that runs next in the script's order, so what follows is drawn as there
+                # (the data's set-up when the data is built before the next model, or the value comes from it)
+                later = [kinds[id(d.stmt)] for d in info.setup if d.stmt.lineno > c.stmt.lineno]
+                from_data = loaded_names([c.stmt]) & {n for d in info.setup if d.stmt.lineno < c.stmt.lineno
+                                                      and kinds[id(d.stmt)] == "data" for n in stored_names([d.stmt])}
+                first = next((k for k in later if k in ("data", "model")), "data")
+                kinds[id(c.stmt)] = "data" if from_data or first == "data" else "module"
+                plan.note(c.stmt, f"the seed is only known when the script runs ({err}): the seeding stays as code, "
+                                  f"in {'datamodule.py setup' if kinds[id(c.stmt)] == 'data' else 'the module'}; "
+                                  "`seed_everything: true` seeds before it")
     first_model = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "model"), None)
     first_data = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), None)
     module_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] in ("model", "module")] or [set()])

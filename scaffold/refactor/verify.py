@@ -9,6 +9,13 @@ in a few steps; a run longer than ``steps`` backward calls is stopped there (a B
 on, the logger, the sanity check and the progress bar off; none of those draws random numbers, so with the same seed
 the data order and the initial weights are the same and the losses match exactly. Either side failing is a
 VerifyError that says which side and shows the end of its error.
+
+Both sides start alike where the script leaves things to chance: the same str-hash salt (a set of class names
+iterates in the same order), torch, random and NumPy seeded when the script seeds nothing, random and NumPy seeded
+with the script's seed when it seeds torch only (the project's seed_everything seeds all three). The script's
+evaluation loops, which the project runs as validation, leave the random streams as they found them, as the
+trainer's validation does. Nothing else is evened out: a project that draws in another order, reads other data or
+computes another step still parts from the script.
 """
 
 from __future__ import annotations
@@ -269,6 +276,14 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
     comparison.text += (f"\nThe script {ends.get(original['status'], original['status'])} and the project "
                         f"{ends.get(new['status'], new['status'])}"
                         + (f", every pass over a DataLoader cut to {batches} batches." if batches else "."))
+    if seed is not None:
+        comparison.text += f"\nThe script sets no seed: both sides started torch, random and NumPy from {seed}."
+    elif script_seed is not None:
+        comparison.text += (f"\nBoth sides started random and NumPy from {script_seed}, the script's seed, as the project's "
+                            "seed_everything does (the script may leave them unseeded).")
+    if eval_lines:
+        comparison.text += (f"\nThe script's evaluation (the loop at line {eval_lines[0]}) left the random streams as it "
+                            "found them, as the trainer's validation does.")
     if original["status"] != new["status"]:
         comparison.match = False
         comparison.text += "\nDIFFER: one side ended and the other did not (another number of epochs or batches?)."
