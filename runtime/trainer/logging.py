@@ -215,7 +215,7 @@ class Results:
             if batch_size is None:
                 if item.reduce == "mean":
                     if self.batch_size is None:
-                        self.batch_size = extract_batch_size(self.batch) or 1 if self.batch is not None else 1
+                        self.batch_size = (extract_batch_size(self.batch) or 1) if self.batch is not None else 1
                     batch_size = self.batch_size
                 else:
                     batch_size = 1

@@ -52,4 +52,3 @@ class Run:
     train_results: Results = field(default_factory=lambda: Results(training=True))
     results: Results | None = None  # where self.log records now
     eval_log_steps: dict[str, tuple] = field(default_factory=dict)  # by stage: (loaders, next log step per loader)
-    epoch_end_logging: bool = False
