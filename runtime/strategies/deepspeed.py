@@ -279,6 +279,10 @@ class DeepSpeedStrategy(DDPStrategy):
         return (self.config.get("zero_optimization") or {}).get("stage") == 3
 
     @property
+    def may_hold_grad_accumulators(self) -> bool:
+        return not self.zero_stage_3  # ZeRO-3 swaps each parameter's data for its partition between steps
+
+    @property
     def deepspeed_engine(self):
         """The ``deepspeed.DeepSpeedEngine`` wrapping the LightningModule (None before the first step)."""
         return self._engine
@@ -380,11 +384,7 @@ class DeepSpeedStrategy(DDPStrategy):
     @contextmanager
     def tensor_init_context(self, empty_init: bool | None = None) -> Generator[None, None, None]:
         """ZeRO-3: layers are made on the CPU and the engine partitions them; otherwise on the device."""
-        if self.zero_stage_3:
-            with nullcontext():
-                yield
-            return
-        with super().tensor_init_context(empty_init):
+        with nullcontext() if self.zero_stage_3 else super().tensor_init_context(empty_init):
             yield
 
     # -- the step: every step runs through the engine (ZeRO-3 gathers parameters in its forward hooks)

@@ -17,6 +17,9 @@ class Strategy:
     multi_process = False
     checkpoint_needs_all_ranks = False  # True where saving gathers from every process (FSDP)
     supports_inference_mode = True  # evaluation outside fit may run under torch.inference_mode
+    # the loop may hold each parameter's gradient accumulator for a fit (not where parameters are swapped for
+    # partitions during the fit, as DeepSpeed ZeRO-3 does: a held accumulator keeps the old shape)
+    may_hold_grad_accumulators = True
 
     def __init__(self, accelerator: Accelerator | None = None, device: torch.device | str | None = None,
                  precision_plugin: Precision | None = None, checkpoint_io: CheckpointIO | None = None) -> None:

@@ -81,7 +81,7 @@ def run_fit(trainer, run) -> None:
     run.results.reset()
     hooks("on_train_start")
     run.last_val_time = time.monotonic()  # a duration val_check_interval counts training time from here
-    accumulators = grad_accumulators(trainer.lightning_module)
+    accumulators = grad_accumulators(trainer.lightning_module) if trainer.strategy.may_hold_grad_accumulators else []
     try:
         while not fit_done(trainer, run):
             if data.train_reload_due(trainer, run):

@@ -2,6 +2,7 @@
 
 MODE=suite (default): ZeRO stage $STAGE, one process: the same training on one plain process, a
 DeepSpeed run of 6 steps, and one of 4 steps resumed from its checkpoint folder to 6; writes $ROOT/out.pt.
+OFFLOAD=1 uses the ``_offload`` names (optimizer, and for stage 3 parameters, in CPU memory).
 MODE=two: ZeRO stage $STAGE over 2 processes (this script is started again for rank 1), 2 samples per
 rank; each rank writes $ROOT/out_RANK.pt. MODE=single4: one plain process, 4 samples a batch (the
 global batch of MODE=two); writes $ROOT/out.pt. ACCELERATOR (cpu | gpu) and PRECISION pick the hardware.
@@ -20,6 +21,8 @@ STAGE = int(os.environ.get("STAGE", "2"))
 MODE = os.environ.get("MODE", "suite")
 ACCELERATOR = os.environ.get("ACCELERATOR", "cpu")
 PRECISION = os.environ.get("PRECISION", "32-true")
+OFFLOAD = os.environ.get("OFFLOAD") == "1"  # the *_offload strategy names (a GPU: DeepSpeed offloads from CUDA)
+NAME = f"deepspeed_stage_{STAGE}" + ("_offload" if OFFLOAD else "")
 
 
 class Net(pl.LightningModule):
@@ -45,7 +48,12 @@ class Net(pl.LightningModule):
         self.log("val_loss", nn.functional.mse_loss(self(x).float(), y.float()))
 
     def configure_optimizers(self):
-        optimizer = torch.optim.Adam(self.parameters(), lr=0.05)
+        if OFFLOAD and isinstance(self.trainer.strategy, ds.DeepSpeedStrategy):  # offload steps on the CPU: DeepSpeed's Adam
+            from deepspeed.ops.adam import DeepSpeedCPUAdam
+
+            optimizer = DeepSpeedCPUAdam(self.parameters(), lr=0.05)
+        else:
+            optimizer = torch.optim.Adam(self.parameters(), lr=0.05)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5),
                                                         "interval": "step"}}
 
@@ -113,16 +121,16 @@ if MODE == "suite":
     from runtime.utilities.deepspeed import convert_zero_checkpoint_to_fp32_state_dict
 
     _, single = fit("auto", 6, "single", precision="32-true" if PRECISION == "32-true" else PRECISION)
-    trainer, zero = fit(f"deepspeed_stage_{STAGE}", 6, "zero")
-    first, first_model = fit(f"deepspeed_stage_{STAGE}", 4, "first")
+    trainer, zero = fit(NAME, 6, "zero")
+    first, first_model = fit(NAME, 4, "first")
     first_weights = weights(first_model)
     first_val = first.validate(first_model, verbose=False)[0]["val_loss"]
     folder = first.checkpoint_callback.best_model_path
     client = ds._SafeLoading(None).load(ds._model_file(folder), map_location="cpu")
-    resumed_trainer, resumed = fit(f"deepspeed_stage_{STAGE}", 6, "resumed", ckpt=folder)
+    resumed_trainer, resumed = fit(NAME, 6, "resumed", ckpt=folder)
     validated = resumed_trainer.validate(resumed, verbose=False)
     # a new Trainer evaluates a new model from the folder (ZeRO-3: weights put together from the partitions)
-    fresh = pl.Trainer(strategy=f"deepspeed_stage_{STAGE}", accelerator=ACCELERATOR, devices=1, precision=PRECISION,
+    fresh = pl.Trainer(strategy=NAME, accelerator=ACCELERATOR, devices=1, precision=PRECISION,
                        limit_val_batches=2, logger=False, enable_progress_bar=False, default_root_dir=os.path.join(ROOT, "fresh"))
     fresh_val = fresh.validate(Net(), ckpt_path=folder, verbose=False)[0]["val_loss"]
     converted = os.path.join(ROOT, "converted.ckpt")
@@ -141,10 +149,10 @@ if MODE == "suite":
         "dtype": str(next(zero.parameters()).dtype),
         "first": first_weights, "first_val": float(first_val), "fresh_val": float(fresh_val),
         "converted": {k: v.float() for k, v in loaded.state_dict().items()}, "converted_step": torch.load(converted, weights_only=True)["global_step"],
-        "manual_single": manual("auto"), "manual_zero": manual(f"deepspeed_stage_{STAGE}"),
+        "manual_single": manual("auto"), "manual_zero": manual(NAME),
     }, os.path.join(ROOT, "out.pt"))
 elif MODE == "two":
-    trainer, model = fit(f"deepspeed_stage_{STAGE}", 4, "two", devices=2, batch_size=2)
+    trainer, model = fit(NAME, 4, "two", devices=2, batch_size=2)
     torch.save({"weights": weights(model), "partition": partition_sizes(trainer), "world": trainer.world_size,
                 "step": trainer.global_step, "folder": trainer.checkpoint_callback.best_model_path},
                os.path.join(ROOT, f"out_{trainer.global_rank}.pt"))

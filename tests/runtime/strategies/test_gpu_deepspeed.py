@@ -22,3 +22,10 @@ def test_zero_in_bf16_on_a_gpu_trains_saves_and_resumes(tmp_path, stage):
     # bf16 weights against bf16 autocast: Adam's normalised steps (lr 0.05) differ where a gradient is near zero;
     # resuming repeats the same bf16 arithmetic
     check_suite(out, tol=0.1, resume_tol=1e-3)
+
+
+def test_zero3_with_cpu_offload_on_a_gpu_trains_saves_and_resumes(tmp_path):
+    """strategy="deepspeed_stage_3_offload": optimizer state and parameters in CPU memory, DeepSpeedCPUAdam
+    (DeepSpeed builds its CPU Adam op on first use)."""
+    launch(tmp_path, STAGE="3", OFFLOAD="1", ACCELERATOR="gpu", PRECISION="bf16-mixed", DS_ACCELERATOR="cuda")
+    check_suite(torch.load(tmp_path / "out.pt", weights_only=True), tol=0.1, resume_tol=1e-3)
