@@ -55,7 +55,7 @@ class Analysis:
     definitions: list[ast.stmt]  # module-level imports, classes, functions, constants: kept verbatim
     driver: ast.FunctionDef | None  # the function holding the epoch loop (None: module level)
     setup: list[Chunk]
-    epoch_loop: ast.For | None
+    epoch_loop: ast.For | ast.While | None
     epoch_pre: list[Chunk]
     train: LoopInfo
     epoch_post: list[Chunk]
@@ -67,6 +67,8 @@ class Analysis:
     main_call: list[ast.stmt] = field(default_factory=list)  # `if __name__ == "__main__": main()` and friends
     driver_bindings: dict[str, ast.expr] = field(default_factory=dict)  # the driver's parameters -> its caller's arguments
     shared: list[str] = field(default_factory=list)  # globals the kept functions/classes read that the set-up binds
+    # a `while epoch < N:` epoch loop: (the counter's name, its first value, the statement setting it, its `+= 1`)
+    epoch_counter: tuple[str, ast.expr, ast.stmt, ast.stmt] | None = None
 
 
 def _has_backward(node: ast.AST) -> bool:
@@ -264,7 +266,7 @@ def analyze(script: Script) -> Analysis:
     body = _body_of(scope)
 
     parent = parents.get(batch)
-    epoch_loop = parent if isinstance(parent, ast.For) and batch in parent.body else None
+    epoch_loop = parent if isinstance(parent, (ast.For, ast.While)) and batch in parent.body else None
     train = LoopInfo(batch)
     driver, driver_body = fn, body
     consumed: set[str] = set()
@@ -355,6 +357,8 @@ def analyze(script: Script) -> Analysis:
         # an inline loop after training: keep it as code run at the end instead of a test_step
         info.after = info.test.pre + [Chunk(info.test.loop)] + info.test.post
         info.test = None
+    if isinstance(epoch_loop, ast.While):
+        _while_epochs(info)
     info.argparse = _find_argparse(tree, functions, driver_body if driver is not None else module_driver)
     if info.argparse is not None and info.argparse.function:
         consumed.add(info.argparse.function)
@@ -363,6 +367,37 @@ def analyze(script: Script) -> Analysis:
     info.definitions = [d for d in definitions if not (isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name in consumed)]
     info.shared = _shared_globals(info, module_driver)
     return info
+
+
+def _while_epochs(info: "Analysis") -> None:
+    """``epoch = 0`` / ``while epoch < N:`` ... ``epoch += 1``: the counter is the trainer's epoch; its set-up and its
+    increment go (the trainer counts), and the plan reads N. Any other ``while`` is refused with what to write."""
+    loop, script = info.epoch_loop, info.script
+    how = "write it as `for epoch in range(N):`, or as `while epoch < N:` whose last statement is `epoch += 1`"
+    test = loop.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Lt, ast.LtE))
+            and isinstance(test.left, ast.Name)):
+        raise NoTrainingLoopError(f"{script.path}:{loop.lineno}: the epoch loop is `while {script.segment(test)}:`, and "
+                                  f"scaffold cannot tell how many epochs that runs (trainer.max_epochs); {how}")
+    var, last = test.left.id, loop.body[-1]
+    if not (isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add) and isinstance(last.target, ast.Name)
+            and last.target.id == var and isinstance(last.value, ast.Constant) and last.value.value == 1):
+        raise NoTrainingLoopError(f"{script.path}:{loop.lineno}: the epoch loop `while {script.segment(test)}:` does not end "
+                                  f"with `{var} += 1`, so its epochs cannot be counted; {how}")
+    others = [n for s in loop.body[:-1] for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == var
+              and not isinstance(n.ctx, ast.Load)]
+    if others:
+        raise NoTrainingLoopError(f"{script.path}:{others[0].lineno}: `{var}`, the counter of the epoch loop at line "
+                                  f"{loop.lineno}, is changed inside the loop besides its final `{var} += 1`; {how}")
+    inits = [c for c in info.setup if isinstance(c.stmt, ast.Assign) and len(c.stmt.targets) == 1
+             and isinstance(c.stmt.targets[0], ast.Name) and c.stmt.targets[0].id == var]
+    if not inits:
+        raise NoTrainingLoopError(f"{script.path}:{loop.lineno}: `{var}`, the counter of the epoch loop, is not set before "
+                                  f"the loop in the same function; {how}")
+    init = inits[-1]
+    info.setup = [c for c in info.setup if c is not init]
+    info.epoch_post = [c for c in info.epoch_post if c.stmt is not last]
+    info.epoch_counter = (var, init.stmt.value, init.stmt, last)
 
 
 def _shared_globals(info: "Analysis", module_driver: list[ast.stmt]) -> list[str]:
@@ -397,9 +432,9 @@ def _stmt_in(body: list[ast.stmt], node: ast.AST) -> ast.stmt:
     return body[0]
 
 
-def _loop_containing(stmt: ast.stmt, call: ast.Call, body: list[ast.stmt]) -> ast.For | None:
+def _loop_containing(stmt: ast.stmt, call: ast.Call, body: list[ast.stmt]) -> ast.For | ast.While | None:
     for s in body:
-        if isinstance(s, ast.For) and any(n is call for n in ast.walk(s)):
+        if isinstance(s, (ast.For, ast.While)) and any(n is call for n in ast.walk(s)):
             return s
     return None
 

@@ -348,6 +348,19 @@ def _epochs(plan: Plan) -> None:
     if loop is None:
         plan.max_epochs = 1
         return
+    if isinstance(loop, ast.While):
+        var, first, init, step = plan.analysis.epoch_counter
+        plan.epoch_var = var
+        plan.note(init, f"the epoch counter `{var}` became the trainer's epoch (`self.current_epoch`)")
+        plan.note(step, f"`{var} += 1` removed: the trainer counts the epochs")
+        try:
+            start, stop = static_value(plan, first), static_value(plan, loop.test.comparators[0])
+            plan.max_epochs = max(int(stop) - int(start) + (1 if isinstance(loop.test.ops[0], ast.LtE) else 0), 0)
+            plan.epoch_start = int(start)
+        except (ValueError, TypeError) as err:
+            plan.note(loop, f"the number of epochs could not be read from `while {plan.analysis.script.segment(loop.test)}` "
+                            f"({err}); set trainer.max_epochs in configs/default.yaml")
+        return
     if isinstance(loop.target, ast.Name):
         plan.epoch_var = loop.target.id
     try:

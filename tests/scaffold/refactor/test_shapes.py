@@ -18,7 +18,8 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
-           "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand"]
+           "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
+           "while_epochs"]
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,24 @@ def test_early_stopping_by_hand_stops_where_the_script_stops(projects):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "epoch 2 val" in proc.stdout and "epoch 3 val" not in proc.stdout and "stopping early" in proc.stdout
     assert "should_stop was set (epoch 3" in proc.stdout + proc.stderr
+
+
+def test_epochs_counted_by_a_while_loop(projects):
+    """`epoch = 1` / `while epoch <= 3:` ... `epoch += 1` was refused ("inside a statement"): it is 3 epochs, the
+    counter is the trainer's epoch from 1, and neither the set-up nor the increment of the counter is left in a hook."""
+    result = projects["while_epochs"]
+    config = yaml.safe_load(_text(result, "configs/default.yaml"))
+    assert config["trainer"]["max_epochs"] == 3
+    module = _text(result, "{package}/module.py")
+    assert "epoch = self.current_epoch + 1" in module and "epoch += 1" not in module and "epoch = 1\n" not in module
+    assert "`epoch += 1` removed" in _text(result, "REFACTOR.md")
+
+
+def test_a_while_loop_with_no_count_is_refused_with_what_to_write(tmp_path):
+    with pytest.raises(NoTrainingLoopError) as err:
+        refactor_script(SHAPES / "while_true_epochs.py", output=tmp_path / "out")
+    assert "while_true_epochs.py:10: the epoch loop is `while True:`" in str(err.value)
+    assert "`for epoch in range(N):`" in str(err.value) and not (tmp_path / "out").exists()
 
 
 def test_helper_globals_live_where_the_functions_read_them(projects):
