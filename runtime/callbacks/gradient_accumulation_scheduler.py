@@ -54,6 +54,13 @@ class GradientAccumulationScheduler(Callback):
                 "When using `Trainer(accumulate_grad_batches != 1)` and overriding `LightningModule.optimizer_{step,zero_grad}`, "
                 "the hooks will not be called on every batch (rather, they are called on every optimization step)."
             )
+        from runtime.strategies.deepspeed import DeepSpeedStrategy  # the module imports deepspeed only when a run starts
+
+        if isinstance(trainer.strategy, DeepSpeedStrategy):  # DeepSpeed fixes the accumulation in its engine config
+            raise RuntimeError(
+                f"The `{type(trainer.strategy).__name__}` does not support `accumulate_grad_batches` changing between "
+                "epochs. Set a constant `Trainer(accumulate_grad_batches=...)` instead of the callback."
+            )
         if trainer.accumulate_grad_batches != 1 and self._set_by_me != trainer.accumulate_grad_batches:
             raise ValueError(
                 "You have set `accumulate_grad_batches` and are using the `GradientAccumulationScheduler` callback. "

@@ -90,10 +90,13 @@ class BasePredictionWriter(Callback):
         if not self._on_epoch:
             return
         predictions, indices = self._predictions, self._batch_indices
-        self._predictions, self._batch_indices = [], []
         if len(predictions) == 1:  # as Lightning's predict loop: flat for one loader, indices always per loader
             predictions = predictions[0]
         self.write_on_epoch_end(trainer, pl_module, predictions, indices)
+
+    def on_predict_end(self, trainer, pl_module) -> None:
+        # kept until here: ``trainer.predict_loop.epoch_batch_indices`` reads them in the epoch-end hooks
+        self._predictions, self._batch_indices = [], []
 
     def _indices(self, batch_idx: int, dataloader_idx: int) -> list[int] | None:
         if dataloader_idx >= len(self._loader_indices):

@@ -25,6 +25,19 @@ class _PredictionLoop(_Loop):
         return self.trainer._run.predictions if self.trainer._run.predictions is not None else []
 
     @property
+    def epoch_batch_indices(self) -> list:
+        """Dataset indices per dataloader, per batch, of this prediction run: kept for a prediction writer that
+        writes at the end (empty lists, one per dataloader, when none does), as Lightning's loop keeps them."""
+        from runtime.callbacks.prediction_writer import BasePredictionWriter
+
+        for cb in self.trainer.callbacks:
+            if isinstance(cb, BasePredictionWriter) and cb._on_epoch and cb._batch_indices:
+                return cb._batch_indices
+        if self.trainer.predicting:
+            return [[] for _ in self.trainer.num_predict_batches]
+        return []
+
+    @property
     def return_predictions(self) -> bool:
         return self.trainer._run.return_predictions
 

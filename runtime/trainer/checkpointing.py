@@ -23,6 +23,17 @@ from runtime.utilities.seed import collect_rng_states
 
 LIGHTNING_COMPAT_VERSION = "2.5.0"  # written as "pytorch-lightning_version" so Lightning reads our checkpoints
 
+class CheckpointConnector:
+    """``trainer._checkpoint_connector``, as Lightning's tests and some user code reach for it: the checkpoint dict
+    of the run as it stands (what ``trainer.save_checkpoint`` writes)."""
+
+    def __init__(self, trainer) -> None:
+        self.trainer = trainer
+
+    def dump_checkpoint(self, weights_only: bool = False) -> dict[str, Any]:
+        return self.trainer._dump_checkpoint(weights_only)
+
+
 def dump_checkpoint(trainer, run, weights_only: bool = False) -> dict[str, Any]:
     """The checkpoint dict of the trainer's current state (only weights and progress when ``weights_only``)."""
     model = trainer.lightning_module

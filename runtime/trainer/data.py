@@ -332,3 +332,29 @@ def transfer_is_noop(trainer, run) -> bool:
             and not (dm is not None and any(overrides(n, dm, LightningDataModule) for n in _TRANSFER_HOOKS))
         )
     return run.transfer_noop
+
+
+class DataConnector:
+    """``trainer._data_connector``, as Lightning's tests and some user code reach for it: name the loaders (or the
+    datamodule) the next ``setup_data()`` / call reads. Loaders given here are this trainer's current call's."""
+
+    def __init__(self, trainer) -> None:
+        self.trainer = trainer
+
+    def attach_data(self, model, train_dataloaders: Any = None, val_dataloaders: Any = None,
+                    test_dataloaders: Any = None, predict_dataloaders: Any = None, datamodule: Any = None) -> None:
+        self.attach_dataloaders(model, train_dataloaders, val_dataloaders, test_dataloaders, predict_dataloaders)
+        self.attach_datamodule(model, datamodule)
+
+    def attach_dataloaders(self, model, train_dataloaders: Any = None, val_dataloaders: Any = None,
+                           test_dataloaders: Any = None, predict_dataloaders: Any = None) -> None:
+        trainer = self.trainer
+        trainer._lightning_module, model.trainer = model, trainer
+        given = {"train": train_dataloaders, "val": val_dataloaders, "test": test_dataloaders, "predict": predict_dataloaders}
+        trainer._run.loader_args.update(given)  # None: the module's (or datamodule's) *_dataloader hook
+        for kind in given:  # a new source: the next setup_data asks it again
+            trainer._run.loaders.pop(kind, None)
+
+    def attach_datamodule(self, model, datamodule: Any = None) -> None:
+        if datamodule is not None:
+            self.trainer.datamodule, datamodule.trainer = datamodule, self.trainer

@@ -62,6 +62,7 @@ class Flags:
     automatic_optimization: bool | None  # the 1.0 Trainer argument, when given
     resume_from_checkpoint: Any  # the 1.0 Trainer argument, when given
     val_check_time: float | None = None  # seconds of training between validations (a duration val_check_interval)
+    max_epochs_defaulted: bool = False  # max_epochs was not given: 1000 was chosen (the first fit says so)
 
 
 def apply_legacy(args: dict[str, Any], legacy: dict[str, Any]) -> dict[str, Any]:
@@ -175,8 +176,9 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         _say_what_one_means(limits, a["overfit_batches"], val_check_interval)
     if a["overfit_batches"]:
         limits["limit_train_batches"] = limits["limit_val_batches"] = a["overfit_batches"]
+    max_epochs_defaulted = max_epochs is None and max_steps == -1 and a["max_time"] is None
     if max_epochs is None:
-        max_epochs = 1000 if max_steps == -1 and a["max_time"] is None else -1
+        max_epochs = 1000 if max_epochs_defaulted else -1
     sanity = 2 if sanity is None else sanity
     check_int("num_sanity_val_steps", sanity, minimum=-1)
     log_every = 50 if a["log_every_n_steps"] is None else a["log_every_n_steps"]
@@ -191,7 +193,7 @@ def resolve_flags(a: dict[str, Any]) -> Flags:
         max_epochs=max_epochs, min_epochs=a["min_epochs"], max_steps=max_steps, min_steps=a["min_steps"],
         max_time=parse_duration(a["max_time"], "max_time"),
         val_check_interval=1.0 if val_check_interval is None else val_check_interval, check_val_every_n_epoch=every_n,
-        val_check_time=val_check_time,
+        val_check_time=val_check_time, max_epochs_defaulted=max_epochs_defaulted,
         num_sanity_val_steps=sanity, log_every_n_steps=log_every, accumulate_grad_batches=a["accumulate_grad_batches"],
         gradient_clip_val=clip_val, gradient_clip_algorithm=clip_algo, deterministic=deterministic,
         benchmark=a["benchmark"], inference_mode=a["inference_mode"], use_distributed_sampler=a["use_distributed_sampler"],

@@ -2,6 +2,7 @@
 hooks and optimizers before the loops (with fit's checks and the restore), teardown and on_exception after."""
 import importlib.util
 import inspect
+from dataclasses import replace
 from typing import Any, Iterable
 
 
@@ -16,7 +17,9 @@ from runtime.trainer import checkpointing, preemption
 from runtime.trainer.call import is_overridden
 from runtime.trainer.states import TrainerFn, TrainerStatus
 from runtime.utilities.exceptions import MisconfigurationException
+from runtime.utilities.parsing import clean_namespace
 from runtime.utilities.rank_zero import rank_zero_deprecation, rank_zero_warn
+from runtime.utilities.warnings import PossibleUserWarning
 
 
 def prepare(trainer, run, ckpt_path: Any) -> dict[str, Any] | None:
@@ -24,8 +27,13 @@ def prepare(trainer, run, ckpt_path: Any) -> dict[str, Any] | None:
     configure_model, the strategy, the weights and callback states of a checkpoint, the optimizers and fit's
     checks, hyperparameters logged. Returns the checkpoint whose training state fit restores after on_fit_start."""
     fn, hooks = run.fn, trainer._hooks
+    if fn == TrainerFn.FITTING and trainer.flags.max_epochs_defaulted:
+        default_max_epochs(trainer)
     if fn == TrainerFn.FITTING and ckpt_path is None:
         ckpt_path = preemption.preempted_checkpoint(trainer) or preemption.elastic_checkpoint(trainer)
+    hparams = getattr(trainer.lightning_module, "hparams", None)
+    if hparams:  # a value that cannot be pickled would make every checkpoint of the run fail to save
+        clean_namespace(hparams)
     extra = hooks.module("configure_callbacks")
     if extra:  # model-provided callbacks join (replacing trainer callbacks of the same type)
         trainer.callbacks = with_module_callbacks(trainer.callbacks, extra)
@@ -123,6 +131,19 @@ def make_loggers(logger: Any, root_dir: str) -> list:
         rank_zero_warn("tensorboard is not installed: logging to CSV instead (`pip install tensorboard` for TensorBoard).")
         return [CSVLogger(save_dir=root_dir)]
     return list(logger) if isinstance(logger, Iterable) else [logger]
+
+
+def default_max_epochs(trainer) -> None:
+    """``max_epochs`` was not given: the first fit bounds the run at 1000 epochs and says so, as Lightning; with a
+    ``Timer`` among the callbacks the time bounds it instead (no epoch limit)."""
+    from runtime.callbacks import Timer
+
+    if any(isinstance(cb, Timer) for cb in trainer.callbacks):
+        trainer.flags = replace(trainer.flags, max_epochs=-1, max_epochs_defaulted=False)
+        return
+    rank_zero_warn("`max_epochs` was not set. Setting it to 1000 epochs. To train without an epoch limit, set "
+                   "`max_epochs=-1`.", category=PossibleUserWarning)
+    trainer.flags = replace(trainer.flags, max_epochs_defaulted=False)
 
 
 def make_callbacks(callbacks: list, enable_checkpointing: bool | None, progress: bool, summary: bool) -> list:
@@ -233,9 +254,10 @@ def log_hyperparams(trainer) -> None:
     if dm is not None and getattr(dm, "_log_hyperparams", True):
         clash = [k for k, v in dm.hparams_initial.items() if k in hparams and hparams[k] != v]
         if clash:
-            raise MisconfigurationException(
-                f"The module and the datamodule both save hyperparameter(s) {clash} with different values; "
-                "rename one, or pass `logger=False` to one of the `save_hyperparameters` calls."
+            raise RuntimeError(
+                f"Error while merging hparams: the keys {clash} are present in both the LightningModule's and "
+                "LightningDataModule's hparams but have different values. Rename one, or pass `logger=False` to one "
+                "of the `save_hyperparameters` calls."
             )
         hparams.update(dm.hparams_initial)
     for lg in trainer.loggers:

@@ -271,6 +271,14 @@ class Trainer(LegacyTrainerAPI):
         return loop
 
     @property
+    def _data_connector(self):
+        return data_utils.DataConnector(self)
+
+    @property
+    def _checkpoint_connector(self):
+        return checkpointing.CheckpointConnector(self)
+
+    @property
     def validate_loop(self):
         return _EvaluationLoop(self, "val")
 

@@ -2,6 +2,8 @@
 import pickle
 from typing import Any, MutableMapping
 
+from runtime.utilities.rank_zero import rank_zero_warn
+
 __all__ = ["AttributeDict", "clean_namespace", "is_picklable", "lightning_getattr", "lightning_hasattr",
            "lightning_setattr"]
 
@@ -38,8 +40,12 @@ def is_picklable(obj: object) -> bool:
 
 
 def clean_namespace(hparams: MutableMapping) -> None:
-    """Drop, in place, the values that cannot be pickled."""
+    """Drop, in place, the values that cannot be pickled (each one named in a warning)."""
     for key in [k for k, v in hparams.items() if not is_picklable(v)]:
+        rank_zero_warn(
+            f"Attribute '{key}' removed from hparams because it cannot be pickled. You can suppress this warning by "
+            f"setting `self.save_hyperparameters(ignore=['{key}'])`."
+        )
         del hparams[key]
 
 

@@ -47,6 +47,17 @@ def test_manual_optimization_is_refused(tmp_path):
         trainer.fit(ManualOptimBoringModel())
 
 
+def test_deepspeed_is_refused():
+    from unittest.mock import Mock
+
+    from runtime.strategies import DeepSpeedStrategy
+
+    trainer = make_trainer(".")
+    trainer.strategy = Mock(spec=DeepSpeedStrategy)  # the check needs only the type, not deepspeed itself
+    with pytest.raises(RuntimeError, match="does not support `accumulate_grad_batches` changing between epochs"):
+        GradientAccumulationScheduler({1: 2}).on_train_start(trainer, Model())
+
+
 def test_bad_schedules():
     with pytest.raises(TypeError):
         GradientAccumulationScheduler({})

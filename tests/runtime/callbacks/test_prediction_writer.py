@@ -59,3 +59,17 @@ def test_unimplemented_writer_and_bad_interval(tmp_path):
         make_trainer(tmp_path, callbacks=[BasePredictionWriter()]).predict(BoringModel(), random_loader(2, 2))
     with pytest.raises(MisconfigurationException, match="write_interval"):
         BasePredictionWriter("step")
+
+
+@pytest.mark.parametrize("interval, expected", [("batch", [[]]), ("epoch", [[[0, 1], [2, 3]]])])
+def test_predict_loop_epoch_batch_indices(tmp_path, interval, expected):
+    seen = []
+
+    class Model(BoringModel):
+        def on_predict_epoch_end(self):
+            seen.append(self.trainer.predict_loop.epoch_batch_indices)
+
+    trainer = make_trainer(tmp_path, callbacks=[Writer(interval)])
+    trainer.predict(Model(), random_loader(4, 2), return_predictions=False)
+    assert seen == [expected]
+    assert trainer.predict_loop.epoch_batch_indices == []  # kept for the run only

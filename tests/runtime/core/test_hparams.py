@@ -106,3 +106,38 @@ def test_yaml_enums_and_unwritable_values(tmp_path):
         save_hparams_to_yaml(tmp_path / "h.yaml", Namespace(mode=Mode.fast, n=1, fn=object()))
     assert load_hparams_from_yaml(tmp_path / "h.yaml") == {"mode": "fast", "n": 1}
     assert yaml.safe_load((tmp_path / "h.yaml").read_text()) == {"mode": "fast", "n": 1}
+
+
+def test_an_unpicklable_hparam_is_dropped_with_a_warning(tmp_path, recwarn):
+    class Model(BoringModel):
+        def __init__(self, foo="bar", fn=lambda x: x + 1, ignore=False):
+            super().__init__()
+            self.save_hyperparameters(ignore=["fn"] if ignore else None)
+
+    model = Model()
+    trainer = make_trainer(tmp_path, max_steps=1, enable_checkpointing=True)
+    with pytest.warns(UserWarning, match="Attribute 'fn' removed from hparams because it cannot be pickled"):
+        trainer.fit(model)
+    assert dict(model.hparams) == {"foo": "bar", "ignore": False}
+    assert trainer.checkpoint_callback.best_model_path  # the checkpoint saved: nothing unpicklable in it
+    recwarn.clear()
+    make_trainer(tmp_path, max_steps=1).fit(Model(ignore=True))
+    assert not [w for w in recwarn if "cannot be pickled" in str(w.message)]
+
+
+def test_module_and_datamodule_hparams_that_disagree_stop_the_run(tmp_path):
+    class Model(BoringModel):
+        def __init__(self, data_dir="abc"):
+            super().__init__()
+            self.save_hyperparameters()
+
+    class DM(BoringDataModule):
+        def __init__(self, data_dir="foo"):
+            super().__init__()
+            self.save_hyperparameters()
+
+    from runtime.loggers import CSVLogger
+
+    trainer = make_trainer(tmp_path, logger=CSVLogger(tmp_path))
+    with pytest.raises(RuntimeError, match=r"Error while merging hparams: the keys \['data_dir'\]"):
+        trainer.fit(Model(), datamodule=DM())

@@ -8,6 +8,7 @@ import torch
 import runtime as pl
 from runtime.demos.boring_classes import BoringModel
 from runtime.trainer.states import RunningStage, TrainerFn
+from runtime.utilities.exceptions import MisconfigurationException
 
 from tests.runtime.helpers import make_trainer, random_loader
 
@@ -611,3 +612,37 @@ def test_progress_bar_val_total_is_zero_in_epochs_without_validation(tmp_path):
                          enable_model_summary=False)
     trainer.fit(Model())
     assert totals == [0, 2, 0, 2]
+
+
+def test_an_unset_max_epochs_is_named_at_the_first_fit(tmp_path, recwarn):
+    from runtime.callbacks import Timer
+    from runtime.utilities.warnings import PossibleUserWarning
+
+    class StopsAtOnce(BoringModel):
+        def training_step(self, batch, batch_idx):
+            self.trainer.should_stop = True
+            return super().training_step(batch, batch_idx)
+
+    trainer = make_trainer(tmp_path, max_epochs=None, limit_train_batches=1, limit_val_batches=0)
+    with pytest.warns(PossibleUserWarning, match="`max_epochs` was not set. Setting it to 1000 epochs."):
+        trainer.fit(StopsAtOnce())
+    assert trainer.max_epochs == 1000 and trainer.current_epoch == 1
+    recwarn.clear()
+    trainer.fit(StopsAtOnce())  # said once
+    make_trainer(tmp_path, max_epochs=3, limit_train_batches=1, limit_val_batches=0).fit(BoringModel())
+    assert not [w for w in recwarn if "max_epochs` was not set" in str(w.message)]
+    timed = make_trainer(tmp_path, max_epochs=None, callbacks=[Timer(duration={"seconds": 60})], limit_train_batches=1)
+    timed.fit(StopsAtOnce())  # a Timer bounds the run: no epoch limit, nothing to say
+    assert timed.max_epochs == -1
+    assert not [w for w in recwarn if "max_epochs` was not set" in str(w.message)]
+
+
+def test_resuming_past_max_epochs_is_refused(tmp_path):
+    trainer = make_trainer(tmp_path, max_epochs=3, limit_train_batches=1, limit_val_batches=0)
+    trainer.fit(BoringModel())
+    trainer.save_checkpoint(tmp_path / "three.ckpt")
+    with pytest.raises(MisconfigurationException, match=r"current_epoch=3, but you have set Trainer\(max_epochs=2\)"):
+        make_trainer(tmp_path, max_epochs=2, limit_train_batches=1).fit(BoringModel(), ckpt_path=tmp_path / "three.ckpt")
+    again = make_trainer(tmp_path, max_epochs=3, limit_train_batches=1)
+    again.fit(BoringModel(), ckpt_path=tmp_path / "three.ckpt")  # max_epochs reached: nothing to do, no error
+    assert again.current_epoch == 3
