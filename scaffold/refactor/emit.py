@@ -361,9 +361,27 @@ class Emitter:
         elif not scheds:
             m.ret = opts[0] if len(opts) == 1 else f"[{', '.join(opts)}]"
         else:
-            items = ", ".join('{"scheduler": %s, "interval": "epoch"}' % s for s in scheds)
+            items = ", ".join('{"scheduler": %s, "interval": "epoch"%s}' % (s, self._monitor(s)) for s in scheds)
             m.ret = f"[{', '.join(opts)}], [{items}]"
         return m
+
+    def _monitor(self, scheduler: str) -> str:
+        """``, "monitor": "val_loss"`` for a ReduceLROnPlateau the script steps with the validation's result
+        (``scheduler.step(val_loss)``): the trainer steps it with that logged value; "" for any other scheduler."""
+        info = self.info
+        built = [c.stmt for c in info.setup if scheduler in stored_names([c.stmt])]
+        if not built or not any(dotted(n.func).split(".")[-1] == "ReduceLROnPlateau"
+                                for n in ast.walk(built[-1]) if isinstance(n, ast.Call)):
+            return ""
+        steps = [n for n in ast.walk(info.script.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == "step" and dotted(n.func.value) == scheduler and n.args and isinstance(n.args[0], ast.Name)]
+        if not steps or info.val is None or steps[0].args[0].id != (info.val.result or "val_result"):
+            return ""
+        name = steps[0].args[0].id
+        key = name if name.startswith("val") else f"val_{name}"
+        self.note(steps[0], f"`{scheduler}.step({name})` became the scheduler's `monitor: {key}` (the validation's logged "
+                            "result); the trainer steps it after each validation")
+        return ', "monitor": "%s"' % key
 
     def _loader(self, hook: str, loop: LoopInfo) -> Method:
         it = loop.loop.iter

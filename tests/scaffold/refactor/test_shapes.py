@@ -19,7 +19,7 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
-           "while_epochs"]
+           "while_epochs", "plateau"]
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,19 @@ def test_a_while_loop_with_no_count_is_refused_with_what_to_write(tmp_path):
         refactor_script(SHAPES / "while_true_epochs.py", output=tmp_path / "out")
     assert "while_true_epochs.py:10: the epoch loop is `while True:`" in str(err.value)
     assert "`for epoch in range(N):`" in str(err.value) and not (tmp_path / "out").exists()
+
+
+def test_plateau_scheduler_monitors_the_validation_result(projects):
+    result = projects["plateau"]
+    assert "'monitor': 'val_loss'" in _method(result, "configure_optimizers")
+    assert "became the scheduler's `monitor: val_loss`" in _text(result, "REFACTOR.md")
+
+
+@pytest.mark.slow
+def test_plateau_scheduler_steps_on_the_logged_validation_loss(projects):
+    proc = run(["train.py", "fit", "--trainer.max_epochs=2", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false"],
+               cwd=projects["plateau"].path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_helper_globals_live_where_the_functions_read_them(projects):
