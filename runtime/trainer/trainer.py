@@ -3,7 +3,8 @@
 Everything else lives beside it: the flags (``flags.py``, resolved once), the hardware
 (``hardware.py``), what one call carries (``run.py``), the loops and their rules (``loops.py``), where
 data comes from and when validation runs (``data.py``), logging (``logging.py``), checkpoints
-(``checkpointing.py``, ``preemption.py``) and the hook dispatcher (``call.py``).
+(``checkpointing.py``, ``preemption.py``), the hook dispatcher (``call.py``) and Lightning's views of its
+internals: loop objects, connectors, result collections (``views.py``).
 """
 import os
 import sys
@@ -23,7 +24,7 @@ from runtime.checkpoint.plugins import CheckpointIO
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
 from runtime.loggers.logger import Logger
-from runtime.loops import _EvaluationLoop, _FitLoop, _PredictionLoop
+from runtime.loops import _EvaluationLoop
 from runtime.profilers import Profiler
 from runtime.strategies import Strategy
 from runtime.trainer import checkpointing, hardware, loops, preemption, setup, summary
@@ -31,7 +32,8 @@ from runtime.trainer import data as data_utils
 from runtime.trainer.call import HookDispatcher
 from runtime.trainer.flags import Flags, apply_legacy, as_list, resolve_flags, set_torch_flags
 from runtime.trainer.legacy import LegacyTrainerAPI
-from runtime.trainer.logging import Results, log_value
+from runtime.trainer.views import LightningViews
+from runtime.trainer.logging import log_value
 from runtime.trainer.progress import Progress
 from runtime.trainer.run import Run
 from runtime.trainer.states import RunningStage, TrainerFn, TrainerState, TrainerStatus
@@ -39,7 +41,7 @@ from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
 
 
-class Trainer(LegacyTrainerAPI):
+class Trainer(LightningViews, LegacyTrainerAPI):
     """Runs a LightningModule: ``Trainer(max_epochs=3).fit(model, datamodule=dm)``.
 
     Every flag is also an attribute (``trainer.max_epochs``), read from ``trainer.flags``; assigning one
@@ -121,20 +123,6 @@ class Trainer(LegacyTrainerAPI):
         self.strategy.trainer = self
 
     # ================================================================== properties (Lightning's names)
-    @property
-    def progress_bar_metrics(self) -> dict[str, float]:
-        """The values logged with ``prog_bar=True``, as numbers (read from the device now)."""
-        return {k: v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v
-                for k, v in self._progress_bar_metrics.items()}
-
-    @property
-    def _results(self) -> Results | None:
-        """Where ``self.log`` records now: the results of the loop running (the training loop's while training)."""
-        run = self._run
-        if run.results is None and self.state.stage == RunningStage.TRAINING:
-            return run.train_results
-        return run.results
-
     @property
     def lightning_module(self) -> LightningModule | None:
         return self._lightning_module
@@ -261,34 +249,6 @@ class Trainer(LegacyTrainerAPI):
     def is_last_batch(self) -> bool:
         """Whether the training batch running is the last of its epoch."""
         return self._run.is_last_batch
-
-    # Lightning's loop objects, as views of this trainer's progress record (runtime.loops)
-    @property
-    def fit_loop(self):
-        loop = self.__dict__.get("_fit_loop")  # one per trainer: what is set on it (or its epoch_loop) stays
-        if loop is None:
-            loop = self._fit_loop = _FitLoop(self)
-        return loop
-
-    @property
-    def _data_connector(self):
-        return data_utils.DataConnector(self)
-
-    @property
-    def _checkpoint_connector(self):
-        return checkpointing.CheckpointConnector(self)
-
-    @property
-    def validate_loop(self):
-        return _EvaluationLoop(self, "val")
-
-    @property
-    def test_loop(self):
-        return _EvaluationLoop(self, "test")
-
-    @property
-    def predict_loop(self):
-        return _PredictionLoop(self)
 
     # ================================================================== entry points
     def fit(self, model: LightningModule, train_dataloaders: Any = None, val_dataloaders: Any = None,
