@@ -24,7 +24,7 @@ class ModelSummary(Callback):
     def on_fit_start(self, trainer: Any, pl_module: nn.Module) -> None:
         if not self._max_depth:
             return
-        if not getattr(trainer, "is_global_zero", True):
+        if not trainer.is_global_zero:
             return
         self.summarize(summarize(pl_module, max_depth=self._max_depth))
 

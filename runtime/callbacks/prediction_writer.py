@@ -66,9 +66,9 @@ class BasePredictionWriter(Callback):
 
     # -- hooks
     def on_predict_start(self, trainer, pl_module) -> None:
-        loaders = getattr(trainer, "predict_dataloaders", None)
+        loaders = trainer.predict_dataloaders
         if loaders is None:
-            loaders = trainer._run.loaders.get("predict") or []
+            loaders = []
         elif not isinstance(loaders, (list, tuple)):
             loaders = [loaders]
         self._loader_indices = [_ordered_batch_indices(dl) for dl in loaders]

@@ -51,14 +51,15 @@ class ProgressBar(Callback):
         return self.trainer.num_training_batches
 
     def _eval_totals(self, stage: str) -> list[int | float]:
+        """Batches per dataloader of ``stage`` ("val", "test", "predict"); the sanity check's own in it."""
         trainer = self.trainer
-        if stage == "val":
-            if getattr(trainer, "sanity_checking", False):
-                totals = getattr(trainer, "num_sanity_val_batches", None)
-                if totals is not None:
-                    return list(totals)
-            return list(getattr(trainer, "num_val_batches", []) or [])
-        return list(getattr(trainer, f"num_{stage}_batches", []) or [])
+        if stage != "val":
+            return list(getattr(trainer, f"num_{stage}_batches"))
+        totals = list(trainer.num_val_batches)
+        steps = trainer.num_sanity_val_steps
+        if trainer.sanity_checking and steps != -1:
+            return [min(n, steps) for n in totals]  # Lightning's ``trainer.num_sanity_val_batches``
+        return totals
 
     @property
     def total_val_batches_current_dataloader(self) -> int | float:
@@ -116,7 +117,7 @@ class ProgressBar(Callback):
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         self._trainer = trainer
-        if not getattr(trainer, "is_global_zero", True):
+        if not trainer.is_global_zero:
             self.disable()
 
     def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
@@ -126,13 +127,12 @@ class ProgressBar(Callback):
         are read to the host by the caller, only when the bar is drawn.
         """
         standard = get_standard_metrics(trainer)
-        pbar_metrics = getattr(trainer, "progress_bar_metrics", None) or {}
-        return {**standard, **pbar_metrics}
+        return {**standard, **trainer.progress_bar_metrics}
 
 
 def get_standard_metrics(trainer: Any) -> dict[str, int | str]:
     """``{"v_num": version}`` of the trainer's loggers (a string version is cut to its last 4 characters)."""
-    loggers = getattr(trainer, "loggers", None) or []
+    loggers = trainer.loggers
     if not loggers:
         return {}
     if len(loggers) == 1:

@@ -150,8 +150,11 @@ class RichProgressBar(ProgressBar):
 
     def on_validation_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         stage = "sanity" if trainer.sanity_checking else "val"
-        if self.has_dataloader_changed(dataloader_idx) and stage == "val":
-            self._add("val", self.validation_description, self.total_val_batches_current_dataloader)
+        if self.has_dataloader_changed(dataloader_idx):
+            if stage == "val":
+                self._add("val", self.validation_description, self.total_val_batches_current_dataloader)
+            elif self.progress is not None and "sanity" in self._tasks:  # loaders unknown at on_sanity_check_start
+                self.progress.update(self._tasks["sanity"], total=sum(self._eval_totals("val")))
         self._advance(stage, batch_idx + 1)
 
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:

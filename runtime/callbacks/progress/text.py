@@ -130,7 +130,7 @@ class TextProgressBar(ProgressBar):
         now = time.perf_counter()
         if force or now - self._metrics_time >= _METRICS_INTERVAL:
             trainer = self.trainer
-            raw = self.get_metrics(trainer, getattr(trainer, "lightning_module", None))
+            raw = self.get_metrics(trainer, trainer.lightning_module)
             self._metrics_cache = {k: _read(v) for k, v in raw.items()}
             self._metrics_time = now
         return ", ".join(f"{k}={_format_num(v)}" for k, v in self._metrics_cache.items())
@@ -317,7 +317,11 @@ class TextProgressBar(ProgressBar):
         stream.flush()
 
     def on_validation_start(self, trainer: Any, pl_module: Any) -> None:
-        if self.is_disabled or getattr(trainer, "sanity_checking", False):
+        if self.is_disabled:
+            return
+        if trainer.sanity_checking:
+            if self._eval is not None:  # the loaders are known now, not at on_sanity_check_start
+                self._eval.total = sum(self._eval_totals("val"))
             return
         self._eval_start("val", self.validation_description)
 
@@ -325,7 +329,7 @@ class TextProgressBar(ProgressBar):
         self._eval_batch_end()
 
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.is_disabled or getattr(trainer, "sanity_checking", False):
+        if self.is_disabled or trainer.sanity_checking:
             return
         self._eval_end()
 

@@ -1,15 +1,18 @@
 """Progress bar and model summary: plain lines off a terminal, bounded redraws on one, the summary table."""
 import io
 import re
-import types
 
 import pytest
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
+
+import runtime as pl
 
 from runtime.callbacks import ModelSummary, ProgressBar, RichProgressBar, TextProgressBar
 from runtime.callbacks.progress import text as progress_mod
 from runtime.callbacks.model_summary import summarize
+from runtime.demos.boring_classes import BoringModel, RandomDataset
 
 
 class _Stream(io.StringIO):
@@ -21,116 +24,86 @@ class _Stream(io.StringIO):
         return self._tty
 
 
-class _CountingTensor:
-    """Stands in for a 0-dim device tensor and counts host reads."""
-
-    reads = 0
-
-    def __init__(self, v):
-        self.v = v
-
-    def item(self):
-        _CountingTensor.reads += 1
-        return self.v
-
-    def numel(self):
-        return 1
+def _fit(tmp_path, bar, model=None, epochs=2, train=4, val=2, **kwargs):
+    """A real fit of a tiny module with ``bar`` as the progress bar."""
+    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=epochs, limit_train_batches=train,
+                         limit_val_batches=val, logger=False, enable_checkpointing=False,
+                         enable_model_summary=False, callbacks=[bar], **kwargs)
+    trainer.fit(model if model is not None else LoggingModel())
+    return trainer
 
 
-def _trainer(n_train=4, n_val=(2,), loggers=()):
-    return types.SimpleNamespace(
-        current_epoch=0,
-        num_training_batches=n_train,
-        num_val_batches=list(n_val),
-        num_sanity_val_batches=[min(2, n) for n in n_val],
-        num_test_batches=[3],
-        num_predict_batches=[3],
-        sanity_checking=False,
-        is_global_zero=True,
-        progress_bar_metrics={},
-        loggers=list(loggers),
-        lightning_module=None,
-    )
+class LoggingModel(BoringModel):
+    """Logs ``loss`` = 1 / (batch_idx + 1) each step and ``val_loss`` = 0.5 + epoch, both to the bar."""
+
+    def training_step(self, batch, batch_idx):
+        self.log("loss", 1.0 / (batch_idx + 1), prog_bar=True)
+        return super().training_step(batch, batch_idx)
+
+    def validation_step(self, batch, batch_idx):
+        self.log("val_loss", 0.5 + self.current_epoch, prog_bar=True)
+        return super().validation_step(batch, batch_idx)
 
 
-def _run_fit(bar, trainer, epochs=2, val=True):
-    """Drive the hooks in Lightning's fit order."""
-    bar.setup(trainer, None, "fit")
-    if val:
-        trainer.sanity_checking = True
-        bar.on_sanity_check_start(trainer, None)
-        bar.on_validation_start(trainer, None)
-        for i in range(trainer.num_sanity_val_batches[0]):
-            bar.on_validation_batch_end(trainer, None, None, None, i)
-        bar.on_validation_end(trainer, None)
-        bar.on_sanity_check_end(trainer, None)
-        trainer.sanity_checking = False
-    bar.on_train_start(trainer, None)
-    for epoch in range(epochs):
-        trainer.current_epoch = epoch
-        bar.on_train_epoch_start(trainer, None)
-        for i in range(trainer.num_training_batches):
-            trainer.progress_bar_metrics["loss"] = torch.tensor(1.0 / (i + 1))
-            bar.on_train_batch_end(trainer, None, None, None, i)
-        if val:
-            bar.on_validation_start(trainer, None)
-            for i in range(trainer.num_val_batches[0]):
-                bar.on_validation_batch_end(trainer, None, None, None, i)
-            trainer.progress_bar_metrics["val_loss"] = torch.tensor(0.5 + epoch)
-            bar.on_validation_end(trainer, None)
-        bar.on_train_epoch_end(trainer, None)
-    bar.on_train_end(trainer, None)
-    bar.teardown(trainer, None, "fit")
+class CountingBar(TextProgressBar):
+    """A user's subclass overriding ``get_metrics``: counts the reads of the metrics."""
+
+    calls = 0
+
+    def get_metrics(self, trainer, pl_module):
+        self.calls += 1
+        return super().get_metrics(trainer, pl_module)
 
 
-def test_not_a_terminal_prints_one_line_per_epoch_and_validation(monkeypatch):
+def test_not_a_terminal_prints_one_line_per_epoch_and_validation(tmp_path, monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
-    logger = types.SimpleNamespace(version=3)
-    _run_fit(TextProgressBar(), _trainer(loggers=[logger]))
+    _fit(tmp_path, TextProgressBar())
     text = out.getvalue()
     assert "\r" not in text
     lines = text.splitlines()
-    assert len(lines) == 4, lines
-    assert lines[0].startswith("Validation: 2/2 [")
+    assert len(lines) == 4, lines  # the sanity check prints nothing off a terminal
+    assert lines[0].startswith("Validation: 2/2 [") and lines[0].endswith("loss=0.25, val_loss=0.5")
     assert lines[1].startswith("Epoch 0: 4/4 [") and "it/s]" in lines[1]
-    assert lines[1].endswith("v_num=3, loss=0.25, val_loss=0.5")
-    assert lines[3].startswith("Epoch 1: 4/4 [") and lines[3].endswith("v_num=3, loss=0.25, val_loss=1.5")
+    assert lines[1].endswith("loss=0.25, val_loss=0.5")
+    assert lines[3].startswith("Epoch 1: 4/4 [") and lines[3].endswith("loss=0.25, val_loss=1.5")
 
 
-def test_not_a_terminal_reads_metrics_only_for_the_printed_lines(monkeypatch):
-    monkeypatch.setattr("sys.stdout", _Stream(tty=False))
-    trainer = _trainer(n_train=500, n_val=())
-    bar = TextProgressBar()
-    bar.setup(trainer, None, "fit")
-    bar.on_train_start(trainer, None)
-    bar.on_train_epoch_start(trainer, None)
-    trainer.progress_bar_metrics["loss"] = _CountingTensor(0.1)
-    _CountingTensor.reads = 0
-    for i in range(500):
-        bar.on_train_batch_end(trainer, None, None, None, i)
-    assert _CountingTensor.reads == 0
-    bar.on_train_epoch_end(trainer, None)
-    trainer.progress_bar_metrics["loss_epoch"] = _CountingTensor(0.2)  # published after the callbacks' hook
-    bar.on_train_end(trainer, None)
-    assert _CountingTensor.reads == 2
+def test_a_subclass_get_metrics_and_v_num(tmp_path, monkeypatch):
+    class Bar(TextProgressBar):
+        def get_metrics(self, trainer, pl_module):
+            items = super().get_metrics(trainer, pl_module)
+            items.pop("val_loss", None)
+            return {**items, "lr": pl_module.learning_rate}
 
-
-def test_epoch_line_includes_metrics_published_after_the_callbacks_epoch_end(monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
-    trainer = _trainer(n_train=2, n_val=())
-    bar = TextProgressBar()
-    bar.setup(trainer, None, "fit")
-    bar.on_train_start(trainer, None)
-    for epoch in range(2):
-        trainer.current_epoch = epoch
-        bar.on_train_epoch_start(trainer, None)
-        for i in range(2):
-            bar.on_train_batch_end(trainer, None, None, None, i)
-        bar.on_train_epoch_end(trainer, None)
-        trainer.progress_bar_metrics["loss_epoch"] = epoch + 0.5  # the module's epoch-end logging
-    bar.on_train_end(trainer, None)
+    model = LoggingModel()
+    model.learning_rate = 0.125
+    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=1,
+                         logger=pl.loggers.CSVLogger(tmp_path, version=3), enable_checkpointing=False,
+                         enable_model_summary=False, callbacks=[Bar()])
+    trainer.fit(model)
+    assert out.getvalue().splitlines()[-1].endswith("v_num=3, loss=0.5, lr=0.125")
+
+
+def test_not_a_terminal_reads_metrics_only_for_the_printed_lines(tmp_path, monkeypatch):
+    out = _Stream(tty=False)
+    monkeypatch.setattr("sys.stdout", out)
+    bar = CountingBar()
+    _fit(tmp_path, bar, epochs=2, train=32, val=0)
+    assert len(out.getvalue().splitlines()) == 2
+    assert bar.calls == 2  # one read per printed line, none per batch
+
+
+def test_epoch_line_includes_metrics_published_after_the_callbacks_epoch_end(tmp_path, monkeypatch):
+    class Model(BoringModel):
+        def on_train_epoch_end(self):
+            self.log("loss_epoch", self.current_epoch + 0.5, prog_bar=True)
+
+    out = _Stream(tty=False)
+    monkeypatch.setattr("sys.stdout", out)
+    _fit(tmp_path, TextProgressBar(), Model(), train=2, val=0)
     lines = out.getvalue().splitlines()
     assert [ln.split(" ")[1] for ln in lines] == ["0:", "1:"]
     assert lines[0].endswith("loss_epoch=0.5") and lines[1].endswith("loss_epoch=1.5")
@@ -148,83 +121,95 @@ class _Clock:
         return self.now
 
 
-def test_terminal_redraws_are_time_limited(monkeypatch):
+def test_terminal_redraws_are_time_limited(tmp_path, monkeypatch):
     out = _Stream(tty=True)
     monkeypatch.setattr("sys.stdout", out)
-    clock = _Clock(step=100e-6)  # a ~100 us training step between two reads
+    clock = _Clock(step=0.01)  # a 10 ms training step between two reads
     monkeypatch.setattr(progress_mod, "time", clock)
-    trainer = _trainer(n_train=10_000, n_val=())
-    trainer.progress_bar_metrics["loss"] = _CountingTensor(0.1)
-    bar = TextProgressBar()
-    bar.setup(trainer, None, "fit")
-    bar.on_train_start(trainer, None)
-    bar.on_train_epoch_start(trainer, None)
-    _CountingTensor.reads = 0
-    clock.reads, t0 = 0, clock.now
-    for i in range(10_000):
-        bar.on_train_batch_end(trainer, None, None, None, i)
-    elapsed = clock.now - t0
-    draws = out.getvalue().count("\r")
-    # at most one redraw per _MIN_INTERVAL (plus the first), metrics read less often still
-    assert 2 <= draws <= 2 + elapsed / progress_mod._MIN_INTERVAL
-    assert 1 <= _CountingTensor.reads <= 2 + elapsed / progress_mod._METRICS_INTERVAL
+    seen = {}
+
+    class Bar(CountingBar):
+        def on_train_epoch_start(self, trainer, pl_module):
+            super().on_train_epoch_start(trainer, pl_module)
+            seen.update(reads=clock.reads, now=clock.now, calls=self.calls, draws=out.getvalue().count("\r"))
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            seen.update(reads=clock.reads - seen["reads"], elapsed=clock.now - seen["now"],
+                        calls=self.calls - seen["calls"], draws=out.getvalue().count("\r") - seen["draws"])
+            super().on_train_epoch_end(trainer, pl_module)
+
+    n = 400
+    model = LoggingModel()
+    model.train_dataloader = lambda: DataLoader(RandomDataset(32, n), batch_size=1)
+    _fit(tmp_path, Bar(), model, epochs=1, train=n, val=0)
+    # at most one redraw per _MIN_INTERVAL, metrics read less often still
+    assert 2 <= seen["draws"] <= 1 + seen["elapsed"] / progress_mod._MIN_INTERVAL
+    assert 1 <= seen["calls"] <= 1 + seen["elapsed"] / progress_mod._METRICS_INTERVAL
     # the per-batch cost, counted instead of timed: one clock read per batch, a few more per redraw
-    assert clock.reads <= 10_000 + 3 * draws
-    bar.on_train_epoch_end(trainer, None)
-    bar.on_train_end(trainer, None)
+    assert seen["reads"] <= n + 3 * seen["draws"]
     text = out.getvalue()
     last = text.rstrip("\n").split("\r")[-1]
-    assert last.startswith("Epoch 0: 100%|") and "10000/10000" in last and "loss=0.1" in last
+    assert last.startswith("Epoch 0: 100%|") and f"{n}/{n}" in last and "loss=0.0025" in last
     assert text.endswith("\n")
 
 
-def test_terminal_leave_keeps_a_line_per_epoch(monkeypatch):
+def test_terminal_sanity_check_counts_its_own_batches(tmp_path, monkeypatch):
     out = _Stream(tty=True)
     monkeypatch.setattr("sys.stdout", out)
-    _run_fit(TextProgressBar(leave=True), _trainer(), epochs=3)
+    seen = []
+
+    class Bar(TextProgressBar):
+        def on_sanity_check_end(self, trainer, pl_module):
+            seen.append((self._eval.n, self._eval.total))
+            super().on_sanity_check_end(trainer, pl_module)
+
+    _fit(tmp_path, Bar(), epochs=1, val=5, num_sanity_val_steps=2)
+    assert seen == [(2, 2)]
+
+
+def test_terminal_leave_keeps_a_line_per_epoch(tmp_path, monkeypatch):
+    out = _Stream(tty=True)
+    monkeypatch.setattr("sys.stdout", out)
+    _fit(tmp_path, TextProgressBar(leave=True), epochs=3)
     finished = [seg.split("\r")[-1] for seg in out.getvalue().split("\n") if seg.strip()]
     assert [f.split(":")[0] for f in finished] == ["Epoch 0", "Epoch 1", "Epoch 2"]
 
 
-def test_infinite_total_and_eval_entry_points(monkeypatch):
+class _NoLen(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter([torch.randn(32) for _ in range(3)])
+
+
+def test_infinite_total_and_eval_entry_points(tmp_path, monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
-    trainer = _trainer(n_train=float("inf"), n_val=())
-    bar = TextProgressBar()
-    bar.setup(trainer, None, "fit")
-    bar.on_train_epoch_start(trainer, None)
-    for i in range(3):
-        bar.on_train_batch_end(trainer, None, None, None, i)
-    bar.on_train_epoch_end(trainer, None)
-    bar.on_train_end(trainer, None)
-    bar.on_test_start(trainer, None)
-    for i in range(3):
-        bar.on_test_batch_end(trainer, None, None, None, i)
-    bar.on_test_end(trainer, None)
-    bar.on_predict_start(trainer, None)
-    bar.on_predict_batch_end(trainer, None, None, None, 0)
-    bar.on_predict_end(trainer, None)
+    model = BoringModel()
+    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=1, limit_val_batches=0, logger=False,
+                         enable_checkpointing=False, enable_model_summary=False, callbacks=[TextProgressBar()])
+    trainer.fit(model, train_dataloaders=DataLoader(_NoLen(), batch_size=None))
+    trainer.test(model, dataloaders=DataLoader(RandomDataset(32, 6), batch_size=2), verbose=False)
+    trainer.predict(model, dataloaders=DataLoader(RandomDataset(32, 2), batch_size=2))
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Epoch 0: 3/? [")
     assert lines[1].startswith("Testing: 3/3 [")
-    assert lines[2].startswith("Predicting: 1/3 [")
+    assert lines[2].startswith("Predicting: 1/1 [")
 
 
-def test_disabled_bar_and_other_ranks_print_nothing(monkeypatch):
+def test_disabled_bar_and_other_ranks_print_nothing(tmp_path, monkeypatch):
     out = _Stream(tty=False)
     monkeypatch.setattr("sys.stdout", out)
-    _run_fit(TextProgressBar(refresh_rate=0), _trainer())
-    trainer = _trainer()
-    trainer.is_global_zero = False
+    _fit(tmp_path, TextProgressBar(refresh_rate=0), epochs=1)
+    trainer = pl.Trainer(default_root_dir=tmp_path, logger=False)
+    monkeypatch.setattr(type(trainer.strategy), "is_global_zero", property(lambda self: False))
     bar = TextProgressBar()
-    _run_fit(bar, trainer)
+    _fit(tmp_path, bar, epochs=1)
     assert bar.is_disabled and out.getvalue() == ""
     with pytest.raises(ValueError, match="refresh_rate"):
         TextProgressBar(refresh_rate=-1)
     assert isinstance(RichProgressBar(), ProgressBar)
 
 
-def test_model_summary_table(capsys):
+def test_model_summary_table(tmp_path, capsys):
     model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Sequential(nn.Linear(64, 10), nn.BatchNorm1d(10)))
     model[0].weight.requires_grad_(False)
     s = summarize(model, max_depth=1)
@@ -237,7 +222,7 @@ def test_model_summary_table(capsys):
     assert summarize(model, max_depth=-1).layer_names == ["0", "1", "2", "2.0", "2.1"]
     assert summarize(model, max_depth=0).layer_names == []
 
-    trainer = types.SimpleNamespace(is_global_zero=True)
+    trainer = pl.Trainer(default_root_dir=tmp_path, logger=False)
     ModelSummary(max_depth=2).on_fit_start(trainer, model)
     text = capsys.readouterr().out
     assert "| Name | Type" in text and re.search(r"\| 2\.1\s+\| BatchNorm1d\s+\| 20\s+\| train", text)

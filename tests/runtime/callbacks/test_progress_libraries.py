@@ -40,18 +40,24 @@ def test_tqdm_bar_draws_with_tqdm(tmp_path, capsys):
 def test_rich_bar_draws_with_rich(tmp_path):
     from rich.progress import Progress
 
-    seen = []
+    seen, sanity = [], []
 
     class Spy(RichProgressBar):
         def on_train_batch_end(self, *args):
             super().on_train_batch_end(*args)
             seen.append(isinstance(self.progress, Progress))
 
+        def on_sanity_check_end(self, trainer, pl_module):
+            task = next(t for t in self.progress.tasks if t.id == self._tasks["sanity"])
+            sanity.append((task.completed, task.total))
+            super().on_sanity_check_end(trainer, pl_module)
+
     console = io.StringIO()
     theme = RichProgressBarTheme(metrics="green", metrics_format=".2f")
     bar = Spy(leave=True, theme=theme, console_kwargs={"file": console, "force_terminal": True, "width": 150})
     fit(tmp_path, [bar], enable_model_summary=False)
     assert seen and all(seen) and bar.progress is None  # stopped at teardown
+    assert sanity == [(2, 2)]
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", console.getvalue())  # without the terminal's escape codes
     assert "Epoch 0" in text and "Epoch 1" in text and "4/4" in text
     assert re.search(r"train_loss: \d+\.\d\d\b", text)  # the theme's metric format
