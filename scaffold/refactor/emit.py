@@ -619,8 +619,8 @@ class Emitter:
             a, b = self.script.first_line(chunk.stmt), chunk.stmt.end_lineno
             out.append(f"# lines {a}-{b}: {why}")
             col = chunk.stmt.col_offset
-            for line in self.script.lines[a - 1:b]:
-                line = line.rstrip("\n")
+            start, end = self.script.lines_span(chunk.stmt)
+            for line in self.script.text[start:end].splitlines():
                 out.append("#     " + line[min(col, len(line) - len(line.lstrip(" "))):])
         return "\n".join(out)
 
@@ -651,8 +651,9 @@ class Emitter:
                 previous = d
                 continue
             first = self.script.first_line(d)
-            text = "".join(self.script.lines[first - 1:d.end_lineno]).rstrip("\n")
-            if previous is not None and previous.end_lineno == first - 1:
+            a, b = self.script.lines_span(d)
+            text = self.script.text[a:b]
+            if previous is not None and previous.end_lineno in (first - 1, first):
                 parts[-1] += "\n" + text  # keep statements that were adjacent together (imports, constants)
             else:
                 parts.append(text)

@@ -52,7 +52,7 @@ class Renderer:
             if first < stmt.lineno:  # the statement goes, the comment above it stays
                 return _dedent("".join(self.script.lines[first - 1:stmt.lineno - 1]).rstrip("\n"), stmt.col_offset, set())
             return None
-        start = self.script.offset(first, 0)
+        start, _ = self.script.lines_span(stmt)
         end = self.script.offset(stmt.end_lineno, stmt.end_col_offset)
         rest = self.script.text[end:self.script.text.find("\n", end) if "\n" in self.script.text[end:] else len(self.script.text)]
         if rest.strip().startswith("#"):
@@ -93,9 +93,12 @@ class Renderer:
                     continue
                 for s, r in zip(value, results):
                     if r is DROP:
-                        a = self.script.offset(self.script.first_line(s), 0)
-                        b = self.script.offset(s.end_lineno, s.end_col_offset)
-                        b = self.script.text.find("\n", b) + 1 or b
+                        a, b = self.script.lines_span(s)
+                        following = self.script.before_semicolon(s)  # `s; t`: up to t
+                        if following is not None:
+                            b = following
+                        elif not self.script.after_semicolon(s):
+                            b = self.script.text.find("\n", b) + 1 or b  # the whole line goes
                         edits.append((a, b, ""))
                     elif isinstance(r, str):
                         a, b = self.script.span(s)

@@ -61,7 +61,7 @@ def report(plan: "Plan", emitted: "Emitted") -> str:
         for chunk, why in emitted.unplaced:
             a, b = script.first_line(chunk.stmt), chunk.stmt.end_lineno
             lines.append(f"- lines {a}-{b}: {why}. Kept, commented out, in the NOT PLACED block at the end of module.py:")
-            lines += ["", "  ```python"] + ["  " + ln.rstrip("\n") for ln in script.lines[a - 1:b]] + ["  ```", ""]
+            lines += ["", "  ```python"] + ["  " + ln for ln in script.text[slice(*script.lines_span(chunk.stmt))].splitlines()] + ["  ```", ""]
     else:
         lines.append("Nothing: every statement of the script has a place (what changed meaning is listed above).")
     if emitted.unresolved:

@@ -46,8 +46,36 @@ class Script:
         start, end = self.span(node)
         return self.text[start:end]
 
+    def after_semicolon(self, stmt: ast.stmt) -> bool:
+        """The statement follows another on its first line (``a = 1; b = 2``: true for ``b = 2``)."""
+        start = self.offset(stmt.lineno, stmt.col_offset)
+        return bool(self.text[self._starts[stmt.lineno - 1]:start].strip())
+
+    def before_semicolon(self, stmt: ast.stmt) -> int | None:
+        """Where the next statement on the statement's last line starts (``a = 1; b = 2``: ``b`` for ``a = 1``), else None."""
+        end = self.offset(stmt.end_lineno, stmt.end_col_offset)
+        line_end = self._starts[stmt.end_lineno - 1] + len(self.lines[stmt.end_lineno - 1].rstrip("\r\n"))
+        rest = self.text[end:line_end]
+        if not rest.lstrip().startswith(";"):
+            return None
+        after = rest.lstrip()[1:]
+        if not after.strip() or after.strip().startswith("#"):  # `a = 1;` (a trailing `;`)
+            return None
+        return line_end - len(after.lstrip())
+
+    def lines_span(self, stmt: ast.stmt) -> tuple[int, int]:
+        """Character offsets of the statement as whole lines (comments above it included), without its last newline;
+        a statement sharing a line with others through `;` starts and ends where it does on that line."""
+        a = self.offset(stmt.lineno, stmt.col_offset) if self.after_semicolon(stmt) else self._starts[self.first_line(stmt) - 1]
+        if self.before_semicolon(stmt) is not None:
+            return a, self.offset(stmt.end_lineno, stmt.end_col_offset)
+        return a, self._starts[stmt.end_lineno - 1] + len(self.lines[stmt.end_lineno - 1].rstrip("\r\n"))
+
     def first_line(self, stmt: ast.stmt) -> int:
-        """The statement's first line, with its decorators and the comment lines directly above it."""
+        """The statement's first line, with its decorators and the comment lines directly above it (not for a statement
+        after a `;`: the comments above its line belong to the first statement there)."""
+        if self.after_semicolon(stmt):
+            return stmt.lineno
         first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
         while first > 1 and self.lines[first - 2].strip().startswith("#"):
             first -= 1

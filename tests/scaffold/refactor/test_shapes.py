@@ -19,7 +19,7 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
-           "while_epochs", "plateau"]
+           "while_epochs", "plateau", "semicolons"]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,18 @@ def test_early_stopping_by_hand_stops_the_trainer(projects):
     assert "self.trainer.should_stop = True" in end and "break" not in end
     assert "bad = self.bad" in end and "torch.save(model.state_dict(), 'best.pt')" in end
     assert "NOT PLACED" not in _text(result, "{package}/module.py")
+
+
+def test_statements_joined_by_semicolons_are_placed_once(projects):
+    """`plt.xlabel(..);plt.ylabel(..);plt.legend()` (MorvanZhou's 504_batch_normalization): each statement was cut as its
+    whole line, so the line came out once per statement; a statement removed (`model.to(device); print(..)`) took its
+    neighbours with it, and an edit of the first (`xb.to(device)`) left the second unedited."""
+    result = projects["semicolons"]
+    text = "".join(p.read_text() for p in python_files(result.path / result.package))
+    for line in ('print("first")', 'print("second")', 'print("third")', 'print("epoch", epoch)', 'print("model ready")',
+                 "WIDTH = 8", "SCALE = 2.0", "x = torch.randn(64, 4)", "pred = model(xb)", "loss_fn = nn.MSELoss()"):
+        assert text.count(line) == 1, (line, text)
+    assert ".to(device)" not in text and "yb = yb" not in text
 
 
 def test_a_name_one_branch_binds_is_free_in_the_other():
