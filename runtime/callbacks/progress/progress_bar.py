@@ -97,10 +97,11 @@ class ProgressBar(Callback):
         self._current_eval_dataloader_idx = None
 
     def disable(self) -> None:
-        """Stop showing progress (the trainer calls this on ranks other than zero)."""
+        """Stop showing progress (the trainer calls this on ranks other than zero); a subclass provides it."""
         raise NotImplementedError
 
     def enable(self) -> None:
+        """Show progress again; a subclass provides it."""
         raise NotImplementedError
 
     @property
@@ -128,6 +129,41 @@ class ProgressBar(Callback):
         """
         standard = get_standard_metrics(trainer)
         return {**standard, **trainer.progress_bar_metrics}
+
+
+class _SwitchedBar(ProgressBar):
+    """What the built-in bars share: ``refresh_rate`` (0 turns the bar off), ``process_position`` and the
+    on / off switch behind ``enable`` / ``disable``.
+
+    Kept out of :class:`ProgressBar` itself, which stays Lightning's base: there ``enable`` / ``disable``
+    are left to a subclass, and a subclass may assign its own ``refresh_rate`` attribute.
+    """
+
+    def __init__(self, refresh_rate: int, process_position: int = 0) -> None:
+        super().__init__()
+        if not isinstance(refresh_rate, int) or isinstance(refresh_rate, bool) or refresh_rate < 0:
+            raise ValueError(f"refresh_rate={refresh_rate!r} must be an int >= 0 (0 turns the bar off)")
+        self._refresh_rate = refresh_rate
+        self._process_position = process_position
+        self._enabled = True
+
+    @property
+    def refresh_rate(self) -> int:
+        return self._refresh_rate
+
+    @property
+    def process_position(self) -> int:
+        return self._process_position
+
+    @property
+    def is_enabled(self) -> bool:
+        return self._enabled and self.refresh_rate > 0
+
+    def disable(self) -> None:
+        self._enabled = False
+
+    def enable(self) -> None:
+        self._enabled = True
 
 
 def get_standard_metrics(trainer: Any) -> dict[str, int | str]:

@@ -5,7 +5,7 @@ rich is imported when the bar starts drawing, not with ``runtime.callbacks``.
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.callbacks.progress.progress_bar import ProgressBar
+from runtime.callbacks.progress.progress_bar import _SwitchedBar
 from runtime.callbacks.progress.text import _read
 
 
@@ -25,7 +25,7 @@ class RichProgressBarTheme:
     metrics_format: str = ".3f"
 
 
-class RichProgressBar(ProgressBar):
+class RichProgressBar(_SwitchedBar):
     """Lightning's ``RichProgressBar``: progress drawn with `rich <https://github.com/Textualize/rich>`_.
 
     Args:
@@ -41,29 +41,13 @@ class RichProgressBar(ProgressBar):
 
     def __init__(self, refresh_rate: int = 100, leave: bool = False, theme: RichProgressBarTheme | None = None,
                  console_kwargs: dict[str, Any] | None = None) -> None:
-        super().__init__()
-        self._refresh_rate = refresh_rate
+        super().__init__(refresh_rate)
         self._leave = leave
         self.theme = theme or RichProgressBarTheme()
         self._console_kwargs = console_kwargs or {}
-        self._enabled = True
         self.progress: Any = None
         self._tasks: dict[str, Any] = {}  # stage -> rich TaskID
         self._metrics: dict[str, Any] = {}
-
-    @property
-    def refresh_rate(self) -> int:
-        return self._refresh_rate
-
-    @property
-    def is_enabled(self) -> bool:
-        return self._enabled and self.refresh_rate > 0
-
-    def disable(self) -> None:
-        self._enabled = False
-
-    def enable(self) -> None:
-        self._enabled = True
 
     @property
     def train_progress_bar(self) -> Any:

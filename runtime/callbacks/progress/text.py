@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from runtime.callbacks.progress.progress_bar import ProgressBar
+from runtime.callbacks.progress.progress_bar import _SwitchedBar
 
 # seconds between two redraws of the terminal line, and between two reads of the metric tensors
 _MIN_INTERVAL = 0.15
@@ -61,7 +61,7 @@ class _Counter:
         self.end: float | None = None  # set when the counted work is over: freezes time and rate
 
 
-class TextProgressBar(ProgressBar):
+class TextProgressBar(_SwitchedBar):
     r"""The default progress bar (plain text; one line per epoch when the output is not a terminal).
 
     Args:
@@ -76,13 +76,8 @@ class TextProgressBar(ProgressBar):
     """
 
     def __init__(self, refresh_rate: int = 1, process_position: int = 0, leave: bool = False) -> None:
-        super().__init__()
-        if not isinstance(refresh_rate, int) or isinstance(refresh_rate, bool) or refresh_rate < 0:
-            raise ValueError(f"refresh_rate={refresh_rate!r} must be an int >= 0 (0 turns the bar off)")
-        self._refresh_rate = refresh_rate
-        self._process_position = process_position
+        super().__init__(refresh_rate, process_position)
         self._leave = leave
-        self._enabled = True
         self._tty: bool | None = None
         self._train: _Counter | None = None
         self._eval: _Counter | None = None
@@ -93,24 +88,9 @@ class TextProgressBar(ProgressBar):
         self._metrics_cache: dict[str, Any] = {}
         self._metrics_time = -math.inf
 
-    @property
-    def refresh_rate(self) -> int:
-        return self._refresh_rate
-
-    @property
-    def process_position(self) -> int:
-        return self._process_position
-
-    @property
-    def is_enabled(self) -> bool:
-        return self._enabled and self._refresh_rate > 0
-
     def disable(self) -> None:
-        self._enabled = False
+        super().disable()
         self._train = self._eval = None  # the per-batch hooks test only these
-
-    def enable(self) -> None:
-        self._enabled = True
 
     # ----------------------------------------------------------------------------------------------
     # output

@@ -2,7 +2,7 @@
 import sys
 from typing import Any
 
-from runtime.callbacks.progress.progress_bar import ProgressBar
+from runtime.callbacks.progress.progress_bar import _SwitchedBar
 from runtime.callbacks.progress.text import _format_num, _read
 
 
@@ -17,7 +17,7 @@ def _tqdm_class() -> type:
     return Tqdm
 
 
-class TQDMProgressBar(ProgressBar):
+class TQDMProgressBar(_SwitchedBar):
     r"""Lightning's ``TQDMProgressBar``: a tqdm bar per stage, the ``prog_bar=True`` metrics as its postfix.
 
     Args:
@@ -33,35 +33,12 @@ class TQDMProgressBar(ProgressBar):
     BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
 
     def __init__(self, refresh_rate: int = 1, process_position: int = 0, leave: bool = False) -> None:
-        super().__init__()
-        if not isinstance(refresh_rate, int) or isinstance(refresh_rate, bool) or refresh_rate < 0:
-            raise ValueError(f"refresh_rate={refresh_rate!r} must be an int >= 0 (0 turns the bar off)")
-        self._refresh_rate = refresh_rate
-        self._process_position = process_position
-        self._enabled = True
+        super().__init__(refresh_rate, process_position)
         self._leave = leave
         self._train_progress_bar: Any = None
         self._val_progress_bar: Any = None
         self._test_progress_bar: Any = None
         self._predict_progress_bar: Any = None
-
-    @property
-    def refresh_rate(self) -> int:
-        return self._refresh_rate
-
-    @property
-    def process_position(self) -> int:
-        return self._process_position
-
-    @property
-    def is_enabled(self) -> bool:
-        return self._enabled and self.refresh_rate > 0
-
-    def disable(self) -> None:
-        self._enabled = False
-
-    def enable(self) -> None:
-        self._enabled = True
 
     @property
     def train_progress_bar(self) -> Any:

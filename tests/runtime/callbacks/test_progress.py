@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 import runtime as pl
 
-from runtime.callbacks import ModelSummary, ProgressBar, RichProgressBar, TextProgressBar
+from runtime.callbacks import ModelSummary, ProgressBar, RichProgressBar, TextProgressBar, TQDMProgressBar
 from runtime.callbacks.progress import text as progress_mod
 from runtime.callbacks.model_summary import summarize
 from runtime.demos.boring_classes import BoringModel, RandomDataset
@@ -287,3 +287,51 @@ def test_fit_without_progress_bar_or_summary(tmp_path, capsys):
     assert not any(isinstance(cb, (ProgressBar, ModelSummary)) for cb in trainer.callbacks)
     trainer.fit(BoringModel())
     assert capsys.readouterr().out == ""
+
+
+# --------------------------------------------------------------------- the base and the built-in bars
+
+
+class LitProgressBar(ProgressBar):
+    """Lightning's documented subclass of the base: its own switch (an ``enable`` attribute) and counters."""
+
+    def __init__(self):
+        super().__init__()
+        self.enable = True
+        self.refresh_rate = 2  # an attribute of its own: the base must not make this read-only
+        self.lines = []
+
+    def disable(self):
+        self.enable = False
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        if self.enable and (batch_idx + 1) % self.refresh_rate == 0:
+            self.lines.append(f"{(batch_idx + 1) / self.total_train_batches * 100:.01f} percent complete")
+
+
+def test_a_user_subclass_of_the_base_keeps_its_own_switch(tmp_path, monkeypatch):
+    bar = LitProgressBar()
+    trainer = _fit(tmp_path, bar, epochs=1)
+    assert trainer.progress_bar_callback is bar and bar.is_enabled
+    assert bar.lines == ["50.0 percent complete", "100.0 percent complete"]
+    monkeypatch.setattr(type(trainer.strategy), "is_global_zero", property(lambda self: False))
+    other_rank = LitProgressBar()
+    _fit(tmp_path, other_rank, epochs=1)
+    assert other_rank.enable is False and other_rank.lines == []
+    with pytest.raises(NotImplementedError):  # Lightning's base leaves the switch to its subclasses
+        ProgressBar().disable()
+
+
+@pytest.mark.parametrize("cls", [TextProgressBar, TQDMProgressBar, RichProgressBar])
+def test_built_in_bars_share_refresh_rate_and_switch(cls):
+    bar = cls(refresh_rate=3)
+    assert bar.refresh_rate == 3 and bar.process_position == 0 and bar.is_enabled
+    bar.disable()
+    assert bar.is_disabled
+    bar.enable()
+    assert bar.is_enabled
+    assert cls(refresh_rate=0).is_disabled
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="refresh_rate"):
+            cls(refresh_rate=bad)
