@@ -176,9 +176,34 @@ def _constants(plan: Plan) -> None:
     plan.constants = constants(plan.analysis.definitions)
 
 
+_STATIC_CALLS = {"range": range, "len": len, "int": int, "float": float, "min": min, "max": max}
+_STATIC_NODES = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Tuple, ast.List, ast.BinOp, ast.UnaryOp,
+                 ast.BoolOp, ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Call, ast.keyword, ast.Attribute,
+                 ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+
+
+def _check_static(plan: Plan, node: ast.expr) -> None:
+    """Refuse what could run code of the script's text when evaluated: only arithmetic, comparisons and indexing on
+    literals, constants and options, the script options' attributes (``args.epochs``), and calls of ``range``/``len``/
+    ``int``/``float``/``min``/``max``. ``().__class__...`` or a lambda would otherwise reach any object."""
+    for n in ast.walk(node):
+        if not isinstance(n, _STATIC_NODES):
+            raise ValueError(f"`{ast.unparse(n)}` needs the script to run")
+        if isinstance(n, ast.Attribute) and not (
+                isinstance(n.value, ast.Name) and n.value.id == plan.args_name and not n.attr.startswith("_")):
+            raise ValueError(f"`{ast.unparse(n)}` is not an option of the script")
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in _STATIC_CALLS):
+            raise ValueError(f"`{ast.unparse(n)}` needs the script to run")
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and not (
+                isinstance(n.right, ast.Constant) and isinstance(n.right.value, (int, float)) and abs(n.right.value) <= 64):
+            raise ValueError(f"`{ast.unparse(n)}`: a power too large to compute")
+
+
 def static_value(plan: Plan, node: ast.expr) -> Any:
-    """The value of an expression made of literals, constants and script options, or raise ValueError."""
-    env: dict[str, Any] = {"range": range, "len": len, "int": int, "float": float, "min": min, "max": max}
+    """The value of an expression made of literals, constants and script options, or raise ValueError.
+    Checked by ``_check_static`` before ``eval`` (no builtins), so nothing of the script runs."""
+    _check_static(plan, node)
+    env: dict[str, Any] = dict(_STATIC_CALLS)
     env.update(plan.constants)
     if plan.args_name:
         env[plan.args_name] = argparse.Namespace(**plan.args)
