@@ -12,6 +12,7 @@ from scaffold.refactor.plan import Plan, is_autocast
 from scaffold.refactor.source import call_leaf, dotted
 
 DROP = object()
+_OWN_DATA = ("after", "epoch")  # stages whose tensors the trainer does not move (on_train_end, the epoch hooks)
 _STMT_LISTS = ("body", "orelse", "finalbody")
 
 
@@ -131,9 +132,31 @@ class Renderer:
             return True
         return isinstance(a, ast.Call) and dotted(a.func) in ("torch.device", "device")
 
+    def _moves_only(self, target: ast.AST, value: ast.AST) -> bool:
+        """``value`` is ``target`` moved to the device (``x.to(device)``, ``x.cuda()``, element by element for tuples)."""
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            return len(target.elts) == len(value.elts) and all(self._moves_only(t, v) for t, v in zip(target.elts, value.elts))
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+            return False
+        moved = (value.func.attr == "to" and self._device_arg(value) and len(value.args) <= 1) or \
+            (value.func.attr == "cuda" and not value.args and not value.keywords)
+        inner = value.func.value
+        if not moved:
+            return False
+        if isinstance(inner, ast.Call):
+            return self._moves_only(target, inner)
+        return ast.dump(inner) == ast.dump(target).replace("Store()", "Load()")
+
     def rule(self, node: ast.AST, stage: str, top: bool = False):
         plan = self.plan
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            moves = (node.func.attr == "to" and self._device_arg(node) and len(node.args) <= 1) or \
+                (node.func.attr == "cuda" and not node.args)
+            if moves and stage in _OWN_DATA:
+                # a loop of the hook's own (a test after training): the trainer moves the model, not these tensors
+                self.used.append((node, "`.to(device)` became `.to(self.device)`: the trainer moves the model, and only "
+                                        "the batches of its own loops"))
+                return f"{self.expr(node.func.value, stage)}.to(self.device)"
             if node.func.attr == "to" and self._device_arg(node) and len(node.args) <= 1:
                 self.used.append((node, "`.to(device)` removed: the trainer moves the model and the batches"))
                 return self.expr(node.func.value, stage)
@@ -142,6 +165,12 @@ class Renderer:
                 return self.expr(node.func.value, stage)
             return None
         if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return DROP
+        if isinstance(node, ast.If) and not node.orelse and all(self.rule(s, stage) is DROP for s in node.body):
+            return DROP  # `if args.cuda: x = x.cuda()`: nothing is left to do under the test
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and stage not in _OWN_DATA and self._moves_only(node.targets[0], node.value):
+            # `x = x.to(device)` / `x, y = x.to(device), y.to(device)`: without the move it is `x = x`
+            self.used.append((node, "`.to(device)` removed: the trainer moves the model and the batches"))
             return DROP
         if isinstance(node, ast.With) and all(is_autocast(i) for i in node.items):
             self.used.append((node, f"autocast block unwrapped: `precision: {plan.precision}` in the config does it"))

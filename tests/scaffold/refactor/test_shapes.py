@@ -19,7 +19,7 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
-           "while_epochs", "plateau", "semicolons"]
+           "while_epochs", "plateau", "semicolons", "device_after_training"]
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,18 @@ def test_statements_joined_by_semicolons_are_placed_once(projects):
                  "WIDTH = 8", "SCALE = 2.0", "x = torch.randn(64, 4)", "pred = model(xb)", "loss_fn = nn.MSELoss()"):
         assert text.count(line) == 1, (line, text)
     assert ".to(device)" not in text and "yb = yb" not in text
+
+
+def test_a_loop_after_training_moves_its_batches_to_the_modules_device(projects):
+    """`images = images.to(device)` in the test after training became `images = images` (the trainer moves only the
+    batches of its own loops: on a GPU the model was there and the test batches on the CPU); in training_step the move
+    goes, with no `x = x` (or an `if` around nothing) left."""
+    result = projects["device_after_training"]
+    end = _method(result, "on_train_end")
+    assert "inputs.to(self.device), targets.to(self.device)" in end
+    step = _method(result, "training_step")
+    assert "to(" not in step and "cuda" not in step and "pass" not in step  # nor `if ...: inputs, targets = inputs, targets`
+    assert "`.to(device)` became `.to(self.device)`" in _text(result, "REFACTOR.md")
 
 
 def test_a_name_one_branch_binds_is_free_in_the_other():
