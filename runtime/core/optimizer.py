@@ -280,13 +280,19 @@ def parse_optimizers(got: Any, automatic: bool = True) -> OptimizerSetup:
 _NO_OPTIMIZER_WARNING = "`LightningModule.configure_optimizers` returned `None`, this fit will run with no optimizer"
 
 
-def _init_optimizers_and_lr_schedulers(model: Any) -> tuple[list[Optimizer], list[LRSchedulerConfig]]:
-    """``model.configure_optimizers()`` read and checked: the optimizers (the do-nothing one for None) and scheduler configs."""
-    got = model.configure_optimizers()
+def checked_optimizers(got: Any, model: Any) -> OptimizerSetup:
+    """What ``configure_optimizers`` returned, read and checked against ``model``: the optimizers (the do-nothing
+    one for None, with Lightning's warning) and scheduler configs."""
     if got is None:
         rank_zero_warn(f"{_NO_OPTIMIZER_WARNING}: nothing is updated.")
         got = NoOptimizer()
     setup = parse_optimizers(got, model.automatic_optimization)
     validate_optimizer_count(setup.optimizers, model)
     _validate_schedulers(setup.optimizers, setup.lr_schedulers, model)
+    return setup
+
+
+def _init_optimizers_and_lr_schedulers(model: Any) -> tuple[list[Optimizer], list[LRSchedulerConfig]]:
+    """``model.configure_optimizers()`` read and checked (Lightning's name): optimizers and scheduler configs."""
+    setup = checked_optimizers(model.configure_optimizers(), model)
     return setup.optimizers, setup.lr_schedulers

@@ -9,10 +9,7 @@ from typing import Any, Iterable
 from runtime.callbacks.callback import Callback
 from runtime.callbacks.checkpoint import Checkpoint
 from runtime.core.datamodule import LightningDataModule
-from runtime.core.optimizer import (
-    _NO_OPTIMIZER_WARNING, LightningOptimizer, NoOptimizer, _validate_schedulers, parse_optimizers,
-    validate_optimizer_count,
-)
+from runtime.core.optimizer import LightningOptimizer, checked_optimizers
 from runtime.trainer import checkpointing, preemption
 from runtime.trainer.call import is_overridden
 from runtime.trainer.states import TrainerFn, TrainerStatus
@@ -183,13 +180,7 @@ def with_module_callbacks(callbacks: list, extra: Any) -> list:
 def setup_optimizers(trainer) -> None:
     """``configure_optimizers`` into the trainer's optimizers, their Lightning wrappers and scheduler configs."""
     model = trainer.lightning_module
-    got = trainer._hooks.module("configure_optimizers")
-    if got is None:
-        rank_zero_warn(f"{_NO_OPTIMIZER_WARNING}: nothing is updated.")
-        got = NoOptimizer()
-    setup = parse_optimizers(got, model.automatic_optimization)
-    validate_optimizer_count(setup.optimizers, model)
-    _validate_schedulers(setup.optimizers, setup.lr_schedulers, model)
+    setup = checked_optimizers(trainer._hooks.module("configure_optimizers"), model)
     trainer.optimizers = setup.optimizers
     trainer._lightning_optimizers = [LightningOptimizer(o, trainer) for o in setup.optimizers]
     trainer.lr_scheduler_configs = setup.lr_schedulers
