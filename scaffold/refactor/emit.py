@@ -345,6 +345,8 @@ class Emitter:
         tail = []
         post += self.pieces(list(end), "after", f"module.py on_{stage}_epoch_end")
         for name in dict.fromkeys(logged):
+            if _counts(name, loop.loop, [p.parsed for p in post]):
+                continue  # `correct += (pred == y).sum().item()`, `total += y.size(0)`: a count, not a metric
             key = name if name.startswith(prefix) else f"{prefix}_{name}"
             tail.append(f'self.log("{key}", float({name}))')
         if post or tail:
@@ -814,3 +816,33 @@ def _parses(text: str) -> bool:
         return True
     except SyntaxError:
         return False
+
+
+def _count_like(node: ast.AST) -> bool:
+    """An integer count of things: ``1``, ``len(x)``, ``y.size(0)``, ``y.shape[0]``, ``x.numel()``, ``(p == y).sum().item()``."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.value, ast.Attribute) and node.value.attr == "shape"
+    if not isinstance(node, ast.Call):
+        return False
+    leaf = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    if leaf in ("len", "size", "numel"):
+        return True
+    if leaf in ("item", "int") or (leaf == "sum" and isinstance(node.func, ast.Attribute)):
+        inner = node.func.value if isinstance(node.func, ast.Attribute) else (node.args[0] if node.args else None)
+        if leaf == "sum" and (isinstance(inner, ast.Compare) or (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                                                                  and inner.func.attr in ("eq", "ne", "gt", "lt", "ge", "le"))):
+            return True
+        return inner is not None and _count_like(inner)
+    return False
+
+
+def _counts(name: str, loop: ast.AST, post: list) -> bool:
+    """``name`` only ever grows by counts in the loop (``correct``, ``total``) and the epoch end does not turn it into a
+    ratio (``correct /= total``): logging it as a metric would chart a count."""
+    adds = [n for n in ast.walk(loop) if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == name]
+    if not adds or not all(isinstance(n.op, ast.Add) and _count_like(n.value) for n in adds):
+        return False
+    return not any(isinstance(n, (ast.AugAssign, ast.Assign)) and name in stored_names([n])
+                   for nodes in post for top in nodes for n in ast.walk(top) if isinstance(n, ast.stmt))

@@ -107,6 +107,25 @@ def test_a_loop_after_training_moves_its_batches_to_the_modules_device(projects)
     assert "`.to(device)` became `.to(self.device)`" in _text(result, "REFACTOR.md")
 
 
+def test_counts_are_not_logged_as_metrics(tmp_path):
+    """`correct += (predicted == targets).sum().item()` / `total += targets.size(0)` (p8, pytorch/examples mnist) were
+    logged as val_correct / val_total, charting counts; the summed loss divided at the end (`test_loss /= len(..)`) is a
+    metric and stays logged."""
+    scripts = SHAPES.parent / "scripts"
+    module = _text(refactor_script(scripts / "p8_eval_accuracy.py", output=tmp_path / "p8"), "{package}/module.py")
+    assert "correct" in module and "total" in module
+    assert "float(correct)" not in module and "float(total)" not in module
+    mnist = tmp_path / "mnist.py"
+    mnist.write_text((SHAPES / "device_after_training.py").read_text().replace(
+        "    total = 0.0\n", "    total = 0.0\n    hits = 0\n").replace(
+        "        total += criterion", "        hits += (model(inputs) > 0).eq(targets > 0).sum().item()\n        total += criterion"))
+    from scaffold.refactor.emit import _counts
+    tree = ast.parse(mnist.read_text())
+    loop = [n for n in ast.walk(tree) if isinstance(n, ast.For)][-1]
+    assert _counts("hits", loop, []) and not _counts("total", loop, [])
+    assert not _counts("hits", loop, [ast.parse("hits /= 16").body])
+
+
 def test_a_name_one_branch_binds_is_free_in_the_other():
     from scaffold.refactor.source import free_names
 
