@@ -217,6 +217,11 @@ class Emitter:
             keep.append(c)
         return self.pieces(keep, stage, f"module.py {where}")
 
+    def _read(self, target: ast.AST) -> bool:
+        """The script reads a name the loop target binds (``for t in range(200):`` with ``t`` never read: no ``t = batch``)."""
+        names = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        return any(isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load) for n in ast.walk(self.script.tree))
+
     def _batch_unpack(self, loop: ast.For) -> tuple[list[Piece], int]:
         target, start = loop.target, 0
         out = []
@@ -227,10 +232,10 @@ class Emitter:
                 start_node = (it.args[1:] or [k.value for k in it.keywords if k.arg == "start"])[0]
                 start = self.r.expr(start_node, "train")
             idx_text = self.script.segment(idx)
-            if idx_text != "batch_idx":
+            if idx_text != "batch_idx" and self._read(idx):
                 out.append(_synthetic(f"{idx_text} = batch_idx" + (f" + {start}" if start not in (0, "0") else "")))
         t = self.script.segment(target)
-        if t != "batch":
+        if t != "batch" and self._read(target):
             out.insert(0, _synthetic(f"{t} = batch"))  # first: the index may be named `batch` (word_language_model)
         return out, start
 

@@ -3,6 +3,7 @@
 Refactoring is cheap (in-process, no training); one slow test trains every written project a few steps.
 """
 import ast
+import re
 import shutil
 
 import pytest
@@ -19,7 +20,8 @@ from tests.scaffold.refactor.helpers import FIT, python_files, run
 SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
-           "while_epochs", "plateau", "semicolons", "device_after_training"]
+           "while_epochs", "plateau", "semicolons", "device_after_training",
+           "unread_loop_index", "unread_batch_index"]
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +126,15 @@ def test_counts_are_not_logged_as_metrics(tmp_path):
     loop = [n for n in ast.walk(tree) if isinstance(n, ast.For)][-1]
     assert _counts("hits", loop, []) and not _counts("total", loop, [])
     assert not _counts("hits", loop, [ast.parse("hits /= 16").body])
+
+
+def test_loop_variables_never_read_are_not_bound(projects):
+    """`for t in range(20):` (full batch) and `for step, (b_x, b_y) in enumerate(loader):` with `t` / `step` never read
+    gave an unused `t = batch` / `step = batch_idx` in training_step."""
+    full = _method(projects["unread_loop_index"], "training_step")
+    assert "= batch" not in full and not re.search(r"\bt = ", full) and "prediction = net(x)" in full
+    step = _method(projects["unread_batch_index"], "training_step")
+    assert "batch_idx" not in step.split(":", 1)[1] and "b_x, b_y = batch" in step
 
 
 def test_a_name_one_branch_binds_is_free_in_the_other():
