@@ -444,13 +444,17 @@ class Emitter:
                 read_elsewhere |= {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
         self.data_attrs = [n for n in self._stored[id(data_setup)] if n not in special and n in read_elsewhere]
         self.module_state = []
+
+        def own_param(name: str, k: Method) -> bool:  # validation_step's `batch` is its own, not the training loop's
+            return name in ("batch", "batch_idx") and k.signature.startswith("self, batch, batch_idx")
+
         for m in module:
             for n in self._stored[id(m)]:
                 if n in special or n in self.data_attrs:
                     continue
                 # the step's own parameters (`batch` re-bound by the script's loop) are not state carried across batches
-                param = n in ("batch", "batch_idx") and m.signature.startswith("self, batch, batch_idx")
-                if any(n in self._free[id(k)] for k in module if k is not m) or (
+                param = own_param(n, m)
+                if any(n in self._free[id(k)] and not own_param(n, k) for k in module if k is not m) or (
                         not param and n in self._free[id(m)] and m.name.startswith(("training", "validation", "test", "on_"))):
                     if n not in self.module_state:
                         self.module_state.append(n)

@@ -21,7 +21,7 @@ SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
            "while_epochs", "plateau", "semicolons", "device_after_training",
-           "unread_loop_index", "unread_batch_index"]
+           "unread_loop_index", "unread_batch_index", "batch_named_index"]
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +135,14 @@ def test_loop_variables_never_read_are_not_bound(projects):
     assert "= batch" not in full and not re.search(r"\bt = ", full) and "prediction = net(x)" in full
     step = _method(projects["unread_batch_index"], "training_step")
     assert "batch_idx" not in step.split(":", 1)[1] and "b_x, b_y = batch" in step
+
+
+def test_a_batch_index_named_batch_is_not_stored_on_self(projects):
+    """`for batch, (X, y) in enumerate(loader)` and an evaluation loop: validation_step reads its own `batch` parameter,
+    which made the training loop's `batch` look like state (`self.batch = batch`, written each step, read nowhere)."""
+    result = projects["batch_named_index"]
+    assert "self.batch" not in _text(result, "{package}/module.py")
+    assert "batch = batch_idx" in _method(result, "training_step") and "validation_step" in _text(result, "{package}/module.py")
 
 
 def test_a_name_one_branch_binds_is_free_in_the_other():
