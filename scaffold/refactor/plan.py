@@ -336,7 +336,7 @@ def _classify_setup(plan: Plan) -> None:
                 kinds[id(c.stmt)] = "data" if from_data or first == "data" else "module"
                 plan.note(c.stmt, f"the seed is only known when the script runs ({err}): the seeding stays as code, "
                                   f"in {'datamodule.py setup' if kinds[id(c.stmt)] == 'data' else 'the module'}; "
-                                  "`seed_everything: true` seeds before it")
+                                  "`seed_everything: true` seeds before it", meaning=True)
     first_model = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "model"), None)
     first_data = next((c.stmt.lineno for c in info.setup if kinds[id(c.stmt)] == "data"), None)
     module_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] in ("model", "module")] or [set()])

@@ -204,7 +204,9 @@ class Renderer:
             self.used.append((node, "device placement removed"))
             return DROP
         if (name in ("torch.save", "save") or (leaf == "save" and owner.startswith("torch"))) and not self._loads_back:
-            self.used.append((node, "`torch.save` replaced by the trainer's checkpoints (lightning_logs/version_N/checkpoints)"))
+            # the file the script wrote is not written: a change of meaning, not only a replacement
+            self.meaning.append(_meaning(node, f"`{' '.join(self.script.segment(call).split())}` is not run, so that file is not written: the "
+                                               "trainer's checkpoints (lightning_logs/version_N/checkpoints) hold the weights"))
             return DROP
         if owner in plan.writer_names:
             if leaf == "add_scalar" and len(call.args) >= 2 and stage != "data":

@@ -205,7 +205,21 @@ def test_seed_that_is_none_until_the_script_picks_one(projects):
     # the seed is computed as the script runs: the seeding stays code, before the data it seeds
     setup = _text(projects["seed_none"], "{package}/datamodule.py")
     assert setup.index("random.randint(1, 10000)") < setup.index("torch.manual_seed(opt.manualSeed)") < setup.index("torch.randn")
-    assert "the seed is only known when the script runs" in _text(projects["seed_none"], "REFACTOR.md")
+    assert "the seed is only known when the script runs" in _section(projects["seed_none"], "Changes of meaning")
+
+
+def _section(result, title):
+    return _text(result, "REFACTOR.md").split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_report_lists_changes_of_meaning_under_their_heading(projects):
+    """The seed seeded twice (seed_everything, then the script's own) and a `torch.save` not run (its file is not written)
+    were listed under "Replaced by the trainer", where nobody looks for a difference from the script."""
+    meaning, replaced = (_section(projects["seed_none"], t) for t in ("Changes of meaning", "Replaced by the trainer"))
+    assert "seed_everything: true` seeds before it" in meaning and "seed" not in replaced
+    meaning, replaced = (_section(projects["device_after_training"], t) for t in ("Changes of meaning", "Replaced by the trainer"))
+    assert '`torch.save(model.state_dict(), "model.ckpt")` is not run, so that file is not written' in meaning
+    assert "torch.save" not in replaced
 
 
 def test_full_batch_training_through_a_function(projects):

@@ -31,3 +31,5 @@ with torch.no_grad():
         inputs, targets = inputs.to(device), targets.cuda()
         total += criterion(model(inputs), targets).item()
     print("test loss", total)
+
+torch.save(model.state_dict(), "model.ckpt")
