@@ -352,10 +352,12 @@ def analyze(script: Script) -> Analysis:
                     [Chunk(s, bound) for s in after] + [Chunk(s) for s in outer_after])
     info.driver_bindings = bound
     info.val, info.epoch_post = _find_eval(info.epoch_post, functions, consumed, train)
+    after_all = info.after
     info.test, info.after = _find_eval(info.after, functions, consumed, train)
     if info.test is not None and info.test.fn is None:
-        # an inline loop after training: keep it as code run at the end instead of a test_step
-        info.after = info.test.pre + [Chunk(info.test.loop)] + info.test.post
+        # an inline loop after training: keep it as code run at the end instead of a test_step, as written (inside its
+        # `with torch.no_grad():`: without it the evaluation builds graphs the script never built)
+        info.after = after_all
         info.test = None
     if isinstance(epoch_loop, ast.While):
         _while_epochs(info)

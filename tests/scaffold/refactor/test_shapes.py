@@ -128,6 +128,15 @@ def test_counts_are_not_logged_as_metrics(tmp_path):
     assert not _counts("hits", loop, [ast.parse("hits /= 16").body])
 
 
+def test_the_evaluation_after_training_keeps_its_no_grad(projects):
+    """`with torch.no_grad(): for ... in test_loader:` after training (yunjey's tutorials) was unwrapped into on_train_end:
+    the evaluation built autograd graphs the script never built."""
+    end = _method(projects["device_after_training"], "on_train_end")
+    block = end[end.index("with torch.no_grad():"):]
+    assert "for inputs, targets in test_loader:" in block and "print('test loss', total)" in block
+    assert end.index("model.eval()") < end.index("with torch.no_grad():")
+
+
 def test_loop_variables_never_read_are_not_bound(projects):
     """`for t in range(20):` (full batch) and `for step, (b_x, b_y) in enumerate(loader):` with `t` / `step` never read
     gave an unused `t = batch` / `step = batch_idx` in training_step."""
