@@ -31,6 +31,16 @@ class LoadedInPlace(dict):
     """Stands where a loaded state dict would be: the values already went straight into the shards."""
 
 
+class OptimizerStatesInFolder(dict):
+    """Stands where the optimizer states would be when the folder was read before the optimizers existed (a
+    resume reads the weights before ``configure_optimizers``): ``load_optimizers_into`` reads them later."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.loaded = False
+
+
 def is_sharded(path: str | os.PathLike) -> bool:
     return os.path.isdir(path) and os.path.exists(os.path.join(path, ".metadata"))
 
@@ -54,10 +64,10 @@ def save(checkpoint: dict[str, Any], path: str, strategy) -> None:
 
 
 def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str, Any]:
-    """Read this rank's shards straight into the sharded ``module`` (and ``optimizers``); return the rest."""
-    import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_model_state_dict, set_optimizer_state_dict
+    """Read this rank's shards straight into the sharded ``module`` (and ``optimizers``); return the rest.
 
+    Without ``optimizers`` (not built yet), the saved optimizer states stay in the folder: the returned
+    checkpoint holds an ``OptimizerStatesInFolder`` for each, to give to ``load_optimizers_into`` later."""
     meta = _load_meta(path)
     saved_optimizers = meta.get("sharded_checkpoint", {}).get("optimizers", 0)
     optimizers = optimizers if saved_optimizers else []
@@ -70,6 +80,26 @@ def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str,
             f"Checkpoint {path} does not fit {type(module).__name__}: {mismatch}.\n"
             "Was it saved from another model, or with other hyperparameters?"
         )
+    _read(path, module, target, optimizers)
+    meta["state_dict"] = LoadedInPlace()
+    if saved_optimizers:
+        later = OptimizerStatesInFolder(path)
+        meta["optimizer_states"] = [LoadedInPlace() if optimizers else later for _ in range(saved_optimizers)]
+    return meta
+
+
+def load_optimizers_into(states: OptimizerStatesInFolder, module: torch.nn.Module, optimizers: list) -> None:
+    """Read this rank's shards of the saved optimizer states into ``optimizers`` (once for all of them)."""
+    if not states.loaded:
+        _read(states.path, module, {}, optimizers)
+        states.loaded = True
+
+
+def _read(path: str, module: torch.nn.Module, target: dict[str, Any], optimizers: list) -> None:
+    """``dcp.load`` of ``target`` (and the optimizers' states) through the safe reader, then into the objects."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_model_state_dict, set_optimizer_state_dict
+
     if optimizers:
         target["optimizer_states"] = [get_optimizer_state_dict(module, opt) for opt in optimizers]
     try:
@@ -84,13 +114,10 @@ def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str,
             f"Checkpoint {path} could not be loaded into {type(module).__name__} and its optimizers: "
             f"{str(err).strip().splitlines()[-1]}"
         ) from None
-    set_model_state_dict(module, target["state_dict"])
+    if "state_dict" in target:
+        set_model_state_dict(module, target["state_dict"])
     for opt, state in zip(optimizers, target.get("optimizer_states", [])):
         set_optimizer_state_dict(module, opt, state)
-    meta["state_dict"] = LoadedInPlace()
-    if saved_optimizers:
-        meta["optimizer_states"] = [LoadedInPlace() for _ in range(saved_optimizers)]
-    return meta
 
 
 def key_mismatch(expected: Any, found: Any) -> str:

@@ -207,6 +207,9 @@ class FSDPStrategy(DDPStrategy):
         this rank's shard first, so the full state never reaches the device."""
         from torch.distributed.tensor import DTensor, distribute_tensor
 
+        if isinstance(state, sharded.OptimizerStatesInFolder):  # the folder was read before the optimizers existed
+            sharded.load_optimizers_into(state, self.trainer.lightning_module, self.trainer.optimizers)
+            return
         if isinstance(state, sharded.LoadedInPlace):
             return
         params = [p for group in optimizer.param_groups for p in group["params"]]
