@@ -63,14 +63,14 @@ def save(checkpoint: dict[str, Any], path: str, strategy) -> None:
         _replace(partial, path)
 
 
-def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str, Any]:
-    """Read this rank's shards straight into the sharded ``module`` (and ``optimizers``); return the rest.
+def load_into(path: str, module: torch.nn.Module) -> dict[str, Any]:
+    """Read this rank's shards of the weights straight into the sharded ``module``; return the rest.
 
-    Without ``optimizers`` (not built yet), the saved optimizer states stay in the folder: the returned
-    checkpoint holds an ``OptimizerStatesInFolder`` for each, to give to ``load_optimizers_into`` later."""
+    The saved optimizer states stay in the folder (a resume reads the weights before ``configure_optimizers``
+    builds the optimizers): the returned checkpoint holds an ``OptimizerStatesInFolder`` for each, which
+    ``load_optimizers_into`` reads once the optimizers exist."""
     meta = _load_meta(path)
     saved_optimizers = meta.get("sharded_checkpoint", {}).get("optimizers", 0)
-    optimizers = optimizers if saved_optimizers else []
     target: dict[str, Any] = {"state_dict": module.state_dict()}
     # strict, as load_state_dict is, and decided from the files alone: every rank raises, none waits
     saved = {key.split(".", 1)[1] for key in read_metadata(path).state_dict_metadata if key.startswith("state_dict.")}
@@ -80,11 +80,11 @@ def load_into(path: str, module: torch.nn.Module, optimizers: list) -> dict[str,
             f"Checkpoint {path} does not fit {type(module).__name__}: {mismatch}.\n"
             "Was it saved from another model, or with other hyperparameters?"
         )
-    _read(path, module, target, optimizers)
+    _read(path, module, target, [])
     meta["state_dict"] = LoadedInPlace()
     if saved_optimizers:
         later = OptimizerStatesInFolder(path)
-        meta["optimizer_states"] = [LoadedInPlace() if optimizers else later for _ in range(saved_optimizers)]
+        meta["optimizer_states"] = [later] * saved_optimizers
     return meta
 
 

@@ -185,8 +185,7 @@ class FSDPStrategy(DDPStrategy):
 
     def load_checkpoint(self, filepath: str, weights_only: bool | None = True) -> dict[str, Any]:
         if sharded.is_sharded(filepath):  # each rank reads only its shards, straight into the model
-            fitting = self.trainer.state.fn == "fit"  # TrainerFn.FITTING (a str enum; strategies sit below the trainer)
-            return sharded.load_into(filepath, self.trainer.lightning_module, self.trainer.optimizers if fitting else [])
+            return sharded.load_into(filepath, self.trainer.lightning_module)
         # a full file: tensors stay in CPU memory; each rank moves only its own shard to the device
         return self.checkpoint_io.load_checkpoint(filepath, map_location="cpu", weights_only=weights_only)
 

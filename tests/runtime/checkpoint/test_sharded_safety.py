@@ -39,10 +39,16 @@ def _sharded_folder(tmp_path: Path, name: str) -> tuple[Path, dict]:
 
 
 def _load_paths(folder: Path, root: Path):
-    """Every way a folder is loaded: (what, callable). ``load_into`` is FSDP's shard-by-shard path (here in
+    """Every way a folder is loaded: (what, callable). ``load_into`` / ``load_optimizers_into`` are FSDP's shard-by-shard path (here in
     one process, on a plain module: the same readers)."""
     yield "load_checkpoint_file", lambda: load_checkpoint_file(folder)
-    yield "load_into", lambda: sharded.load_into(str(folder), (m := BoringModel()), [torch.optim.SGD(m.parameters(), lr=0.1)])
+
+    def shard_by_shard():  # the weights first, then the optimizer states once the optimizer exists (a resume)
+        model = BoringModel()
+        (states, *_) = sharded.load_into(str(folder), model)["optimizer_states"]
+        sharded.load_optimizers_into(states, model, [torch.optim.SGD(model.parameters(), lr=0.1)])
+
+    yield "load_into, load_optimizers_into", shard_by_shard
     yield "load_from_checkpoint", lambda: BoringModel.load_from_checkpoint(folder)
     yield "fit(ckpt_path=folder)", lambda: _trainer(root).fit(BoringModel(), ckpt_path=str(folder))
 
