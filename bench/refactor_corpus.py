@@ -40,7 +40,8 @@ def _text(path: Path) -> None:
 
 
 def standin(kind: str, where: Path, folder: Path) -> None:
-    """Write one stand-in (``text:data/train.txt``, ``cora:cora``, ``sine:traindata.pt``, ``bsds:dataset/BSDS300``)."""
+    """Write one stand-in (``text:data/train.txt``, ``cora:cora``, ``sine:traindata.pt``, ``bsds:dataset/BSDS300``,
+    ``mnistpkl:data/mnist/mnist.pkl.gz``, ``names:data/names``, ``jpeg:data/x.jpg``)."""
     rel = where
     target = (folder / rel).resolve()
     if kind == "text":
@@ -73,6 +74,31 @@ def standin(kind: str, where: Path, folder: Path) -> None:
             d.mkdir(parents=True, exist_ok=True)
             for i in range(n):
                 Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(d / f"{i}.jpg")
+    elif kind == "mnistpkl":
+        # nn_tutorial's mnist.pkl.gz: ((x_train, y_train), (x_valid, y_valid), (x_test, y_test)), rows of 784 floats
+        import gzip
+        import pickle
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        split = lambda n: (rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(target, "wb") as f:
+            pickle.dump((split(512), split(256), split(256)), f)
+    elif kind == "names":
+        # char_rnn_classification's data/names/<Language>.txt: one name a line (Italian is read by name)
+        rng = random.Random(0)
+        target.mkdir(parents=True, exist_ok=True)
+        for lang in ("Italian", "English", "French", "German", "Polish", "Japanese"):
+            names = ["".join(rng.choice("abcdefghilmnoprstuvz") for _ in range(rng.randint(3, 9))).capitalize()
+                     for _ in range(40)]
+            (target / f"{lang}.txt").write_text("\n".join(names + ["Ślusàrski"]) + "\n", encoding="utf-8")
+    elif kind == "jpeg":
+        from PIL import Image
+        import numpy as np
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(target)
     else:
         raise ValueError(f"unknown stand-in {kind}")
 
@@ -80,7 +106,7 @@ def standin(kind: str, where: Path, folder: Path) -> None:
 def make_standins(entry: dict, folder: Path) -> None:
     for s in entry["standins"]:
         kind, sep, rest = s.partition(":")
-        if sep and kind in ("text", "cora", "sine", "bsds"):
+        if sep and kind in ("text", "cora", "sine", "bsds", "mnistpkl", "names", "jpeg"):
             standin(kind, Path(rest.split(" ")[0]), folder)
 
 
