@@ -36,6 +36,11 @@ class Precision:
     def convert_module(self, module: torch.nn.Module) -> torch.nn.Module:
         return module.to(dtype=self.dtype) if self.dtype is not None else module
 
+    @property
+    def casts_inputs(self) -> bool:
+        """``convert_input`` changes floating tensors: every batch must go through it."""
+        return self.dtype is not None
+
     def convert_input(self, data: Any) -> Any:
         if self.dtype is None:
             return data

@@ -204,6 +204,10 @@ class DeepSpeedPrecision(Precision):
     def convert_module(self, module: torch.nn.Module) -> torch.nn.Module:
         return module  # deepspeed.initialize converts it
 
+    @property
+    def casts_inputs(self) -> bool:
+        return self.input_dtype is not None
+
     def convert_input(self, data: Any) -> Any:
         if self.input_dtype is None:
             return data

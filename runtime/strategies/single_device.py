@@ -112,6 +112,8 @@ class Strategy:
         scaled = self.precision_plugin.pre_backward(loss)
         if args or kwargs:
             hooks.module("backward", scaled, *args, **kwargs)
+        elif hooks.plain_step_hooks:  # the module keeps the base backward: make its one call here
+            scaled.backward()
         else:  # the usual call: no argument tuple or keyword dict to build on every step
             hooks.module("backward", scaled)
         if hooks.on_after_backward is not None:

@@ -28,6 +28,8 @@ _MODULE_NO_OPS = frozenset(
     "train_dataloader", "val_dataloader", "test_dataloader", "predict_dataloader", "transfer_batch_to_device",
     "on_before_batch_transfer", "on_after_batch_transfer",  # identity, but their result is the batch
 }
+# the module hooks of every automatic training step whose base body is a single call (see plain_step_hooks)
+_PLAIN_STEP_HOOKS = ("backward", "optimizer_step", "optimizer_zero_grad")
 _BASES = {"callback": Callback, "module": LightningModule, "datamodule": LightningDataModule}
 
 
@@ -126,7 +128,7 @@ class HookDispatcher:
         self._callbacks.clear()
         self._modules.clear()
         self._overrides.clear()
-        for name in [*self._resolved, "clips_gradients"]:
+        for name in [*self._resolved, "clips_gradients", "plain_step_hooks"]:
             self.__dict__.pop(name, None)
         self._resolved.clear()
         from runtime.profilers import is_active
@@ -192,6 +194,13 @@ class HookDispatcher:
     def clips_gradients(self) -> bool:
         """The module overrides ``configure_gradient_clipping`` or ``clip_gradients`` (found once, until ``reset``)."""
         return self.module_overrides("configure_gradient_clipping") or self.module_overrides("clip_gradients")
+
+    @cached_property
+    def plain_step_hooks(self) -> bool:
+        """The module keeps the base ``backward``, ``optimizer_step`` and ``optimizer_zero_grad`` (each one call:
+        ``loss.backward()``, ``optimizer.step(closure=...)``, ``optimizer.zero_grad()``) and no profiler times hooks:
+        then the training step makes those calls itself, with no hook frame between (found once, until ``reset``)."""
+        return self._profiler is None and not any(map(self.module_overrides, _PLAIN_STEP_HOOKS))
 
     def module_overrides(self, name: str) -> bool:
         found = self._overrides.get(name)

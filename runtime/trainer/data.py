@@ -327,7 +327,7 @@ def transfer_is_noop(trainer, run) -> bool:
         dm = trainer.datamodule
         run.transfer_noop = (
             trainer.strategy.root_device.type == "cpu"
-            and trainer.precision_plugin.dtype is None
+            and not trainer.precision_plugin.casts_inputs
             and not any(trainer._hooks.module_overrides(n) for n in _TRANSFER_HOOKS)
             and not (dm is not None and any(overrides(n, dm, LightningDataModule) for n in _TRANSFER_HOOKS))
         )

@@ -399,8 +399,8 @@ def log_value(trainer, module, name, value, prog_bar, logger, on_step, on_epoch,
             f"self.log({name!r}, ...) was called outside the Trainer's hooks; log from `training_step`, "
             "`validation_step`, `on_train_epoch_end` and the other step and epoch hooks."
         )
-    results = trainer._results
-    if results is None:
+    results = trainer._run.results
+    if results is None and (results := trainer._results) is None:  # (the property: the training stage's own)
         check_hook(fx, name, on_step, on_epoch)
         raise MisconfigurationException(f"self.log({name!r}, ...) in `{fx}` ran while no loop is active.")
     results.log(trainer, fx, name, value, prog_bar, logger, on_step, on_epoch, reduce_fx, enable_graph, sync_dist,

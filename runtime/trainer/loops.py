@@ -132,7 +132,8 @@ def run_train_epoch(trainer, run, loader) -> None:
     validates = data.val_epoch_due(trainer) and data.val_enabled(trainer, run)  # decided once per epoch
     automatic = trainer.lightning_module.automatic_optimization
     accumulate = trainer.flags.accumulate_grad_batches  # read after on_train_epoch_start: a callback may set it there
-    to_device = trainer.strategy.batch_to_device
+    # moving a batch: skipped when it changes nothing (CPU, no transfer hook, no dtype cast)
+    to_device = None if trainer._transfer_is_noop() else trainer.strategy.batch_to_device
     # ReduceLROnPlateau with interval "step": stepped after every optimizer step, once validation has logged
     plateau_steps = automatic and any(c.reduce_on_plateau and c.interval == "step" for c in trainer.lr_scheduler_configs)
     finished = False  # the loader ran out (not a stop): the epoch is complete
@@ -142,8 +143,10 @@ def run_train_epoch(trainer, run, loader) -> None:
     every_batch_steps = accumulate == 1 or not automatic
     for batch_idx, batch, is_last in epoch_batches(trainer, run, loader):
         run.is_last_batch = is_last
-        batch = to_device(batch, 0)
-        results.new_batch(batch)
+        if to_device is not None:
+            batch = to_device(batch, 0)
+        results.batch = batch  # (Results.new_batch, inline on the per-step path)
+        results.batch_size = None
         if batch_start is not None and batch_start(batch, batch_idx) == -1:
             break
         # the optimizer steps after this batch (False on an accumulation window's micro-batches)
@@ -271,13 +274,14 @@ def after_closure(trainer, optimizer) -> None:
     hooks = trainer._hooks
     if hooks.on_before_optimizer_step is not None:  # None when nobody defines the hook
         hooks.on_before_optimizer_step(optimizer)
-    if not trainer._lightning_module.automatic_optimization:
-        return
     flags = trainer.flags
-    if hooks.clips_gradients:
+    clips = hooks.clips_gradients
+    if not (clips or flags.gradient_clip_val) or not trainer._lightning_module.automatic_optimization:
+        return  # (manual optimization clips where the user says)
+    if clips:
         hooks.module("configure_gradient_clipping", optimizer, gradient_clip_val=flags.gradient_clip_val,
                      gradient_clip_algorithm=flags.gradient_clip_algorithm)
-    elif flags.gradient_clip_val:
+    else:
         trainer.strategy.precision_plugin.clip_gradients(optimizer, flags.gradient_clip_val, flags.gradient_clip_algorithm or "norm")
 
 
@@ -342,6 +346,7 @@ def automatic_step(trainer, run, batch: Any, batch_idx: int, accumulating: bool)
     optimizer = trainer.optimizers[0]
     accumulate = trainer.flags.accumulate_grad_batches
     epoch = trainer._progress.current_epoch
+    plain = hooks.plain_step_hooks  # the module keeps the base optimizer_step / optimizer_zero_grad: call their bodies
     holder: list = [_NOT_RUN]
 
     def closure() -> torch.Tensor | None:
@@ -355,7 +360,10 @@ def automatic_step(trainer, run, batch: Any, batch_idx: int, accumulating: bool)
         if batch_idx % accumulate == 0:
             if hooks.on_before_zero_grad is not None:  # None when nobody defines the hook
                 hooks.on_before_zero_grad(optimizer)
-            hooks.module("optimizer_zero_grad", epoch, batch_idx, optimizer)
+            if plain:
+                optimizer.zero_grad()
+            else:
+                hooks.module("optimizer_zero_grad", epoch, batch_idx, optimizer)
         if loss is not None:
             strategy.backward(loss / accumulate if accumulate > 1 else loss, optimizer)
         return loss
@@ -364,7 +372,10 @@ def automatic_step(trainer, run, batch: Any, batch_idx: int, accumulating: bool)
         with strategy.no_sync():  # no gradient all-reduce on micro-batches that do not step
             closure()
         return holder[0]
-    hooks.module("optimizer_step", epoch, batch_idx, trainer._lightning_optimizers[0], closure)
+    if plain:
+        trainer._lightning_optimizers[0].step(closure=closure)
+    else:
+        hooks.module("optimizer_step", epoch, batch_idx, trainer._lightning_optimizers[0], closure)
     if holder[0] is _NOT_RUN:
         raise MisconfigurationException(
             "The training step did not run: `optimizer_step` must call the closure it receives, usually through "
