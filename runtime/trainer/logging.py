@@ -210,7 +210,7 @@ class Results:
             if item.sync:
                 step_value = trainer.strategy.reduce(tensor, "sum" if item.reduce == "sum" else item.reduce)
             item.last = step_value
-            self._publish_step(trainer, item, step_value)
+            self._publish(trainer, item, step_value, True)
         if item.on_epoch:
             if batch_size is None:
                 if item.reduce == "mean":
@@ -259,35 +259,30 @@ class Results:
             cached = getattr(metric, "_forward_cache", None)
             if isinstance(cached, torch.Tensor):
                 item.last = cached.detach()
-                self._publish_step(trainer, item, item.last)
+                self._publish(trainer, item, item.last, True)
         if item.on_epoch and self.epoch_ended:
             self._publish_epoch_item(trainer, item)
 
-    def _publish_step(self, trainer, item: _Logged, value: torch.Tensor) -> None:
-        if self.training:  # an evaluation batch's value is no monitor
+    def _publish(self, trainer, item: _Logged, value: torch.Tensor, on_step: bool) -> None:
+        """Show a step value or an epoch value where ``item`` goes: the callback metrics (not an evaluation
+        batch's value: it is no monitor), the progress bar, the loggers."""
+        name = item.step_name if on_step else item.epoch_name
+        if self.training or not on_step:
             metrics = trainer.callback_metrics
             metrics[item.full_name] = value
             if item.forked:
-                metrics[item.step_name] = value
+                metrics[name] = value
         if item.prog_bar:
-            trainer._progress_bar_metrics[item.step_name] = value
+            trainer._progress_bar_metrics[name] = value
         if item.logger:
-            self.step_logged[item.step_name] = value
-            trainer.logged_metrics[item.step_name] = value
+            trainer.logged_metrics[name] = value
+            if on_step:
+                self.step_logged[name] = value
 
     def _publish_epoch_item(self, trainer, item: _Logged) -> None:
-        value = item.epoch_value(trainer.strategy)
-        item.computed = value
-        if value is None:
-            return
-        metrics = trainer.callback_metrics
-        metrics[item.full_name] = value
-        if item.forked:
-            metrics[item.epoch_name] = value
-        if item.prog_bar:
-            trainer._progress_bar_metrics[item.epoch_name] = value
-        if item.logger:
-            trainer.logged_metrics[item.epoch_name] = value
+        value = item.computed = item.epoch_value(trainer.strategy)
+        if value is not None:
+            self._publish(trainer, item, value, on_step=False)
 
     def publish_epoch(self, trainer) -> None:
         """The epoch is over: reduce every on_epoch value into the trainer's metrics, before the epoch-end hooks
