@@ -6,41 +6,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 import runtime as pl
+
+from tests.runtime.checkpoint.fixture_model import fixture_model_class, lightning_trainer, loader
+from tests.runtime.helpers import make_trainer
 
 FIXTURE = Path(__file__).with_name("fixtures") / "lightning_2_6.ckpt"
 LIGHTNING_KEYS = {"epoch", "global_step", "pytorch-lightning_version", "state_dict", "loops", "callbacks",
                   "optimizer_states", "lr_schedulers", "hparams_name", "hyper_parameters"}
-
-
-class FixtureModel(pl.LightningModule):
-    def __init__(self, hidden: int = 4, lr: float = 0.1):
-        super().__init__()
-        self.save_hyperparameters()
-        self.net = nn.Sequential(nn.Linear(3, hidden), nn.Tanh(), nn.Linear(hidden, 1))
-
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        loss = nn.functional.mse_loss(self.net(x), y)
-        self.log("train_loss", loss)
-        return loss
-
-    def configure_optimizers(self):
-        opt = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
-        return [opt], [torch.optim.lr_scheduler.StepLR(opt, step_size=1)]
-
-
-def loader():
-    torch.manual_seed(0)
-    return DataLoader(TensorDataset(torch.randn(8, 3), torch.randn(8, 1)), batch_size=4)
-
-
-def quiet(tmp_path, **kw):
-    return pl.Trainer(default_root_dir=str(tmp_path), logger=False, enable_progress_bar=False,
-                      enable_model_summary=False, enable_checkpointing=False, **kw)
+FixtureModel = fixture_model_class(pl)
 
 
 def test_lightning_checkpoint_loads_with_weights_only():
@@ -53,7 +28,7 @@ def test_lightning_checkpoint_loads_with_weights_only():
 
 def test_lightning_checkpoint_resumes_training(tmp_path):
     raw = torch.load(FIXTURE, weights_only=False)
-    trainer = quiet(tmp_path, max_epochs=3)
+    trainer = make_trainer(tmp_path, max_epochs=3)
     model = FixtureModel(hidden=5)
     trainer.fit(model, loader(), ckpt_path=str(FIXTURE))
     # Lightning finished epochs 0 and 1 (4 steps); one more epoch of 2 steps runs here
@@ -64,7 +39,7 @@ def test_lightning_checkpoint_resumes_training(tmp_path):
 
 
 def test_our_checkpoint_has_lightning_keys_and_loads_weights_only(tmp_path):
-    trainer = quiet(tmp_path, max_epochs=1)
+    trainer = make_trainer(tmp_path, max_epochs=1)
     trainer.fit(FixtureModel(hidden=5), loader())
     path = tmp_path / "ours.ckpt"
     trainer.save_checkpoint(path)
@@ -79,7 +54,7 @@ def test_our_checkpoint_has_lightning_keys_and_loads_weights_only(tmp_path):
 
 def test_compiled_model_saves_clean_keys(tmp_path):
     model = FixtureModel(hidden=5)
-    trainer = quiet(tmp_path, max_epochs=1)
+    trainer = make_trainer(tmp_path, max_epochs=1)
     trainer.fit(model, loader())
     model.net = torch.compile(model.net, backend="eager")  # wraps: keys gain `_orig_mod.`
     assert any("_orig_mod." in k for k in model.state_dict())
@@ -99,21 +74,11 @@ def test_our_checkpoint_resumes_in_lightning(tmp_path):
     except ImportError:
         import pytorch_lightning as L
 
-    trainer = quiet(tmp_path, max_epochs=1)
+    trainer = make_trainer(tmp_path, max_epochs=1)
     trainer.fit(FixtureModel(hidden=5), loader())
     path = tmp_path / "ours.ckpt"
     trainer.save_checkpoint(path)
 
-    class LModel(L.LightningModule):
-        def __init__(self, hidden: int = 4, lr: float = 0.1):
-            super().__init__()
-            self.save_hyperparameters()
-            self.net = nn.Sequential(nn.Linear(3, hidden), nn.Tanh(), nn.Linear(hidden, 1))
-
-        training_step = FixtureModel.training_step
-        configure_optimizers = FixtureModel.configure_optimizers
-
-    lt = L.Trainer(max_epochs=2, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                   enable_checkpointing=False, accelerator="cpu")
-    lt.fit(LModel(hidden=5), loader(), ckpt_path=str(path))
+    lt = lightning_trainer(L, max_epochs=2)
+    lt.fit(fixture_model_class(L)(hidden=5), loader(), ckpt_path=str(path))
     assert lt.current_epoch == 2 and lt.global_step == 4
