@@ -6,6 +6,9 @@
   A hook is recorded when it *returns*, exactly like Lightning's own ``tests/models/test_hooks.py``, so a hook
   that runs others inside it (``optimizer_step`` runs the closure: training_step .. on_after_backward) is
   listed after them.
+- ``bare_module_class`` / ``ConfModel``: a LightningModule with only the hooks a test names; a BoringModel whose
+  ``configure_optimizers`` returns what a given function builds.
+- ``RecordingLogger``: a Logger that keeps every ``log_metrics`` call.
 - ``expect_deprecation``: assert that a block emitted a deprecation warning.
 """
 import contextlib
@@ -17,6 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import runtime as pl
 from runtime.demos.boring_classes import BoringDataModule, BoringModel, RandomDataset
+from runtime.loggers import Logger
 
 QUIET = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
 
@@ -39,6 +43,75 @@ def xy_loader(n=16, batch_size=4, in_features=32, out_features=2, seed=0, shuffl
     x = torch.randn(n, in_features, generator=g)
     y = torch.randn(n, out_features, generator=g)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# small modules and a logger
+# --------------------------------------------------------------------------------------------------------------
+class _LinearModule(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+def _training_step(self, batch, batch_idx):
+    return self(batch).sum()
+
+
+def _configure_optimizers(self):
+    return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+_BARE_HOOKS = {"training_step": _training_step, "configure_optimizers": _configure_optimizers}
+
+
+def bare_module_class(*hooks):
+    """A LightningModule class with one ``Linear(32, 2)`` layer, ``forward``, and of ``training_step``
+    (``self(batch).sum()``) and ``configure_optimizers`` (SGD, lr=0.1) only those named: for tests of what a
+    module may leave out, and as a base that defines nothing a test does not see."""
+    return type("BareModule", (_LinearModule,), {"__module__": __name__, **{h: _BARE_HOOKS[h] for h in hooks}})
+
+
+class ConfModel(BoringModel):
+    """A BoringModel whose ``configure_optimizers`` returns ``conf(self)``."""
+
+    def __init__(self, conf):
+        super().__init__()
+        self.conf = conf
+
+    def configure_optimizers(self):
+        return self.conf(self)
+
+
+class RecordingLogger(Logger):
+    """Keeps every ``log_metrics`` call as ``(step, {name: float})`` in ``calls``."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    @property
+    def name(self):
+        return "rec"
+
+    @property
+    def version(self):
+        return 0
+
+    def log_metrics(self, metrics, step=None):
+        self.calls.append((step, {k: float(v) for k, v in metrics.items()}))
+
+    def log_hyperparams(self, params, *args, **kwargs):
+        pass
+
+    def keys(self):
+        return {k for _, m in self.calls for k in m}
+
+    def values(self, key):
+        return [m[key] for _, m in self.calls if key in m]
 
 
 # --------------------------------------------------------------------------------------------------------------

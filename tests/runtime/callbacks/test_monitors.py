@@ -6,40 +6,19 @@ import runtime.accelerators as accelerators
 import runtime.utilities.imports as imports
 from runtime.callbacks import DeviceStatsMonitor, ThroughputMonitor
 from runtime.demos import BoringModel
-from runtime.loggers import Logger
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.throughput import Throughput, measure_flops
-from tests.runtime.helpers import make_trainer
-
-
-class ListLogger(Logger):
-    def __init__(self):
-        super().__init__()
-        self.rows = []
-
-    @property
-    def name(self):
-        return "list"
-
-    @property
-    def version(self):
-        return 0
-
-    def log_hyperparams(self, params, *args, **kwargs):
-        pass
-
-    def log_metrics(self, metrics, step=None):
-        self.rows.append((step, dict(metrics)))
+from tests.runtime.helpers import RecordingLogger, make_trainer
 
 
 def test_device_stats_logged_with_hook_prefix(tmp_path, monkeypatch):
     monkeypatch.setattr(accelerators, "get_cpu_stats", lambda: {"cpu_percent": 12.5})
     monkeypatch.setattr(imports, "_PSUTIL_AVAILABLE", True)
-    logger = ListLogger()
+    logger = RecordingLogger()
     trainer = make_trainer(tmp_path, max_steps=4, limit_val_batches=0, logger=logger, log_every_n_steps=2,
                            callbacks=[DeviceStatsMonitor()])
     trainer.fit(BoringModel())
-    rows = [(step, m) for step, m in logger.rows if any(k.startswith("DeviceStatsMonitor") for k in m)]
+    rows = [(step, m) for step, m in logger.calls if any(k.startswith("DeviceStatsMonitor") for k in m)]
     assert {k for _, m in rows for k in m} == {"DeviceStatsMonitor.on_train_batch_start/cpu_percent",
                                               "DeviceStatsMonitor.on_train_batch_end/cpu_percent"}
     assert sorted({step for step, _ in rows}) == [1, 3]  # every log_every_n_steps
@@ -50,12 +29,13 @@ def test_device_stats_needs_a_logger_and_psutil(tmp_path, monkeypatch):
         make_trainer(tmp_path, fast_dev_run=True, callbacks=[DeviceStatsMonitor()]).fit(BoringModel())
     monkeypatch.setattr(imports, "_PSUTIL_AVAILABLE", False)
     with pytest.raises(ModuleNotFoundError, match="psutil"):
-        make_trainer(tmp_path, max_steps=1, logger=ListLogger(), callbacks=[DeviceStatsMonitor()]).fit(BoringModel())
+        trainer = make_trainer(tmp_path, max_steps=1, logger=RecordingLogger(), callbacks=[DeviceStatsMonitor()])
+        trainer.fit(BoringModel())
     # cpu_stats=False on the CPU: nothing to log, and psutil is not needed
-    logger = ListLogger()
+    logger = RecordingLogger()
     make_trainer(tmp_path, max_steps=2, logger=logger, log_every_n_steps=1,
                  callbacks=[DeviceStatsMonitor(cpu_stats=False)]).fit(BoringModel())
-    assert not any(k.startswith("DeviceStatsMonitor") for _, m in logger.rows for k in m)
+    assert not any(k.startswith("DeviceStatsMonitor") for k in logger.keys())
 
 
 def test_throughput_window_rates():
@@ -74,15 +54,14 @@ def test_throughput_monitor_logs_train_and_validation(tmp_path):
     class Flops(BoringModel):
         flops_per_batch = 1000
 
-    logger = ListLogger()
+    logger = RecordingLogger()
     monitor = ThroughputMonitor(batch_size_fn=lambda batch: batch.size(0), window_size=2)
     make_trainer(tmp_path, max_steps=4, limit_val_batches=2, val_check_interval=2, logger=logger, log_every_n_steps=1,
                  callbacks=[monitor]).fit(Flops())
-    keys = {k for _, m in logger.rows for k in m}
+    keys = logger.keys()
     assert {"train/samples", "train/device/samples_per_sec", "train/device/flops_per_sec"} <= keys
     assert "validate/device/batches_per_sec" in keys
-    train_samples = [m["train/samples"] for _, m in logger.rows if "train/samples" in m]
-    assert train_samples == [1, 2, 3, 4]  # cumulative, one per logged step
+    assert logger.values("train/samples") == [1, 2, 3, 4]  # cumulative, one per logged step
 
 
 def test_measure_flops_counts_a_linear_layer():

@@ -4,11 +4,10 @@ import re
 import pytest
 import torch
 
-import runtime as pl
 from runtime.demos.boring_classes import BoringModel
 from runtime.utilities.exceptions import MisconfigurationException
 
-from tests.runtime.helpers import make_trainer, random_loader
+from tests.runtime.helpers import ConfModel, bare_module_class, make_trainer, random_loader
 
 FLAG_ERRORS = (MisconfigurationException, ValueError, TypeError)
 
@@ -145,15 +144,6 @@ def test_training_step_returning_a_non_scalar_loss(tmp_path):
         make_trainer(tmp_path, limit_train_batches=1, limit_val_batches=0).fit(Model())
 
 
-class ConfModel(BoringModel):
-    def __init__(self, conf):
-        super().__init__()
-        self.conf = conf
-
-    def configure_optimizers(self):
-        return self.conf(self)
-
-
 @pytest.mark.parametrize(
     "conf",
     [
@@ -235,56 +225,22 @@ def test_several_optimizers_message_names_the_fix(tmp_path):
 
 # ------------------------------------------------------------------ missing data / hooks
 def test_fit_without_train_data(tmp_path):
-    class Model(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(32, 2)
-
-        def training_step(self, batch, batch_idx):
-            return self.layer(batch).sum()
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.1)
-
+    model = bare_module_class("training_step", "configure_optimizers")()
     with pytest.raises((MisconfigurationException, TypeError, ValueError), match="train_dataloader"):
-        make_trainer(tmp_path).fit(Model())
+        make_trainer(tmp_path).fit(model)
 
 
-def test_fit_without_training_step(tmp_path):
-    class Model(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(32, 2)
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.1)
-
-    with pytest.raises(MisconfigurationException, match="training_step"):
-        make_trainer(tmp_path).fit(Model(), random_loader())
-
-
-def test_fit_without_configure_optimizers(tmp_path):
-    class Model(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(32, 2)
-
-        def training_step(self, batch, batch_idx):
-            return self.layer(batch).sum()
-
-    with pytest.raises(MisconfigurationException, match="configure_optimizers"):
-        make_trainer(tmp_path).fit(Model(), random_loader())
+@pytest.mark.parametrize(("missing", "present"), [("training_step", "configure_optimizers"),
+                                                  ("configure_optimizers", "training_step")])
+def test_fit_without_a_required_hook(tmp_path, missing, present):
+    with pytest.raises(MisconfigurationException, match=missing):
+        make_trainer(tmp_path).fit(bare_module_class(present)(), random_loader())
 
 
 @pytest.mark.parametrize(("fn", "hook"), [("validate", "validation_step"), ("test", "test_step")])
 def test_eval_without_step(tmp_path, fn, hook):
-    class Model(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(32, 2)
-
     with pytest.raises(MisconfigurationException, match=hook):
-        getattr(make_trainer(tmp_path), fn)(Model(), random_loader())
+        getattr(make_trainer(tmp_path), fn)(bare_module_class()(), random_loader())
 
 
 def test_invalid_dataloader_object(tmp_path):

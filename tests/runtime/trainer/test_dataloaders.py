@@ -8,7 +8,7 @@ import runtime as pl
 from runtime.demos.boring_classes import BoringDataModule, BoringModel, RandomDataset
 from runtime.utilities.exceptions import MisconfigurationException
 
-from tests.runtime.helpers import make_trainer, random_loader
+from tests.runtime.helpers import bare_module_class, make_trainer, random_loader
 
 
 class Counting(BoringModel):
@@ -173,17 +173,7 @@ def test_two_val_dataloaders(tmp_path):
 
 
 def test_fit_without_validation_step_skips_validation(tmp_path):
-    class Model(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(32, 2)
-
-        def training_step(self, batch, batch_idx):
-            return self.layer(batch).sum()
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.1)
-
+    Model = bare_module_class("training_step", "configure_optimizers")
     called = []
 
     class Peek(pl.Callback):

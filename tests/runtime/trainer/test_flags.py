@@ -10,7 +10,7 @@ from runtime.demos.boring_classes import BoringModel
 from runtime.trainer.states import RunningStage, TrainerFn
 from runtime.utilities.exceptions import MisconfigurationException
 
-from tests.runtime.helpers import make_trainer, random_loader
+from tests.runtime.helpers import RecordingLogger, make_trainer, random_loader
 
 
 class CountingModel(BoringModel):
@@ -338,34 +338,13 @@ def test_overfit_batches_sequential_order(tmp_path):
 
 
 def test_log_every_n_steps(tmp_path):
-    from runtime.loggers import Logger
-
-    class Recorder(Logger):
-        def __init__(self):
-            super().__init__()
-            self.calls = []
-
-        @property
-        def name(self):
-            return "rec"
-
-        @property
-        def version(self):
-            return 0
-
-        def log_metrics(self, metrics, step=None):
-            self.calls.append((step, dict(metrics)))
-
-        def log_hyperparams(self, params, *args, **kwargs):
-            pass
-
     class Model(BoringModel):
         def training_step(self, batch, batch_idx):
             out = super().training_step(batch, batch_idx)
             self.log("loss", out["loss"])
             return out
 
-    logger = Recorder()
+    logger = RecordingLogger()
     trainer = make_trainer(tmp_path, logger=logger, log_every_n_steps=2, limit_train_batches=6, limit_val_batches=0)
     trainer.fit(Model())
     steps = [s for s, m in logger.calls if "loss" in m]

@@ -6,11 +6,14 @@ test does), so ``optimizer_step`` -- which runs the closure (training_step .. on
 Callback hooks run before the module's hook of the same name.
 """
 import pytest
+import torch
 
 import runtime as pl
 from runtime.demos.boring_classes import BoringModel, ManualOptimBoringModel
 
-from tests.runtime.helpers import make_trainer, recording_callback, recording_datamodule, recording_model
+from tests.runtime.helpers import (
+    bare_module_class, make_trainer, random_loader, recording_callback, recording_datamodule, recording_model,
+)
 
 TRANSFER = ["on_before_batch_transfer", "transfer_batch_to_device", "on_after_batch_transfer"]
 
@@ -57,16 +60,21 @@ def assert_calls(actual, expected):
     assert actual == expected, _diff(actual, expected)
 
 
+def _record(tmp_path, fn="fit", base=BoringModel, datamodule=False, **trainer_kwargs):
+    """Run ``trainer.<fn>`` on a recording module (and datamodule) with a recording callback, all writing into one
+    list; return that list and the trainer."""
+    called = []
+    model = recording_model(called, base=base)
+    data = {"datamodule": recording_datamodule(called)} if datamodule else {}
+    trainer = make_trainer(tmp_path, callbacks=[recording_callback(called)], **trainer_kwargs)
+    getattr(trainer, fn)(model, **data)
+    return called, trainer
+
+
 def test_fit_hook_order_with_datamodule(tmp_path):
     """The full list for one epoch of 2 batches, validation of 1 batch and a 1-batch sanity check, written out."""
-    called = []
-    model = recording_model(called)
-    dm = recording_datamodule(called)
-    trainer = make_trainer(
-        tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=1,
-        callbacks=[recording_callback(called)],
-    )
-    trainer.fit(model, datamodule=dm)
+    called, _ = _record(tmp_path, datamodule=True, max_epochs=1, limit_train_batches=2, limit_val_batches=1,
+                        num_sanity_val_steps=1)
     expected = [
         "configure_callbacks",
         "dm.prepare_data",
@@ -188,13 +196,8 @@ def test_fit_hook_order_two_epochs_module_dataloaders_accumulation(tmp_path):
     zero_grad runs on the first batch of each window, the optimizer steps at the window end and at the epoch
     end; the epoch-interval scheduler steps on the last batch.
     """
-    called = []
-    model = recording_model(called)
-    trainer = make_trainer(
-        tmp_path, max_epochs=2, limit_train_batches=3, limit_val_batches=1, num_sanity_val_steps=0,
-        accumulate_grad_batches=2, callbacks=[recording_callback(called)],
-    )
-    trainer.fit(model)
+    called, trainer = _record(tmp_path, max_epochs=2, limit_train_batches=3, limit_val_batches=1,
+                              num_sanity_val_steps=0, accumulate_grad_batches=2)
     epoch = [
         "Callback.on_train_epoch_start", "on_train_epoch_start",
         *_train_batch(zero_grad=True, step=False),
@@ -218,14 +221,8 @@ def test_fit_hook_order_two_epochs_module_dataloaders_accumulation(tmp_path):
 
 def test_fit_hook_order_with_checkpointing(tmp_path):
     """With the default ModelCheckpoint the save happens after on_train_epoch_end, before on_train_end."""
-    called = []
-    model = recording_model(called)
-    dm = recording_datamodule(called)
-    trainer = make_trainer(
-        tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1, num_sanity_val_steps=0,
-        enable_checkpointing=True, callbacks=[recording_callback(called)],
-    )
-    trainer.fit(model, datamodule=dm)
+    called, _ = _record(tmp_path, datamodule=True, max_epochs=1, limit_train_batches=1, limit_val_batches=1,
+                        num_sanity_val_steps=0, enable_checkpointing=True)
     i = called.index("on_train_epoch_end")
     j = called.index("on_train_end")
     between = called[i + 1 : j]
@@ -240,11 +237,7 @@ def test_fit_hook_order_with_checkpointing(tmp_path):
 
 @pytest.mark.parametrize("fn", ["validate", "test"])
 def test_eval_hook_order(tmp_path, fn):
-    called = []
-    model = recording_model(called)
-    dm = recording_datamodule(called)
-    trainer = make_trainer(tmp_path, limit_val_batches=2, limit_test_batches=2, callbacks=[recording_callback(called)])
-    getattr(trainer, fn)(model, datamodule=dm)
+    called, _ = _record(tmp_path, fn, datamodule=True, limit_val_batches=2, limit_test_batches=2)
     noun = "validation" if fn == "validate" else "test"
     loader = "dm.val_dataloader" if fn == "validate" else "dm.test_dataloader"
     expected = [
@@ -286,10 +279,7 @@ def test_eval_hook_order(tmp_path, fn):
 
 
 def test_validate_hook_order_module_dataloader(tmp_path):
-    called = []
-    model = recording_model(called)
-    trainer = make_trainer(tmp_path, limit_val_batches=1, callbacks=[recording_callback(called)])
-    trainer.validate(model)
+    called, _ = _record(tmp_path, "validate", limit_val_batches=1)
     expected = [
         "configure_callbacks", "prepare_data", "Callback.setup:validate", "setup:validate", "configure_model",
         *_eval_run("validation", 1, dataloader="val_dataloader"),
@@ -299,10 +289,7 @@ def test_validate_hook_order_module_dataloader(tmp_path):
 
 
 def test_predict_hook_order(tmp_path):
-    called = []
-    model = recording_model(called)
-    trainer = make_trainer(tmp_path, limit_predict_batches=2, callbacks=[recording_callback(called)])
-    trainer.predict(model)
+    called, _ = _record(tmp_path, "predict", limit_predict_batches=2)
     batch = [*TRANSFER, "Callback.on_predict_batch_start", "on_predict_batch_start", "predict_step",
              "Callback.on_predict_batch_end", "on_predict_batch_end"]
     expected = [
@@ -332,12 +319,8 @@ def test_predict_hook_order(tmp_path):
 def test_manual_optimization_hook_order(tmp_path):
     """In manual optimization the module's optimizer_step / zero_grad / clipping hooks are not called:
     manual_backward runs the backward hooks, opt.step() runs on_before_optimizer_step, all inside training_step."""
-    called = []
-    model = recording_model(called, base=ManualOptimBoringModel)
-    trainer = make_trainer(
-        tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=0, callbacks=[recording_callback(called)]
-    )
-    trainer.fit(model)
+    called, trainer = _record(tmp_path, base=ManualOptimBoringModel, max_epochs=1, limit_train_batches=2,
+                              limit_val_batches=0)
     batch = [
         *TRANSFER, "Callback.on_train_batch_start", "on_train_batch_start",
         "Callback.on_before_backward", "on_before_backward", "backward", "Callback.on_after_backward",
@@ -355,10 +338,7 @@ def test_manual_optimization_hook_order(tmp_path):
 def test_callback_hooks_run_before_module_hooks(tmp_path):
     """For every hook both define, the callback's call comes right before the module's (except the documented
     exception on_train_epoch_end for monitoring callbacks, which the recorder is not)."""
-    called = []
-    model = recording_model(called)
-    trainer = make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=1, callbacks=[recording_callback(called)])
-    trainer.fit(model)
+    called, _ = _record(tmp_path, limit_train_batches=2, limit_val_batches=1)
     shared = {c.split(".", 1)[1] for c in called if c.startswith("Callback.")} & set(called)
     assert "on_train_batch_end" in shared and "on_fit_start" in shared
     for i, name in enumerate(called):
@@ -383,29 +363,13 @@ def test_configure_callbacks_adds_callbacks(tmp_path):
 
 def test_unoverridden_hooks_do_not_break_a_plain_module(tmp_path):
     """A LightningModule that defines only the required methods fits, validates, tests and predicts."""
-    import torch
 
-    class Minimal(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(32, 2)
-
-        def forward(self, x):
-            return self.layer(x)
-
-        def training_step(self, batch, batch_idx):
-            return self(batch).sum()
-
+    class Minimal(bare_module_class("training_step", "configure_optimizers")):
         def validation_step(self, batch, batch_idx):
             self.log("v", self(batch).sum())
 
         def test_step(self, batch, batch_idx):
             self.log("t", self(batch).sum())
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.1)
-
-    from tests.runtime.helpers import random_loader
 
     model = Minimal()
     trainer = make_trainer(tmp_path)
@@ -420,10 +384,6 @@ def test_unoverridden_hooks_do_not_break_a_plain_module(tmp_path):
 def test_plateau_scheduler_steps_after_on_train_epoch_end(tmp_path):
     """Metric-based schedulers step once the epoch's metrics are complete: after on_train_epoch_end;
     interval='epoch' schedulers that need no metric step on the last batch, before on_train_batch_end."""
-    import torch
-
-    called = []
-
     class Model(BoringModel):
         def validation_step(self, batch, batch_idx):
             self.log("val_loss", self.step(batch))
@@ -433,10 +393,7 @@ def test_plateau_scheduler_steps_after_on_train_epoch_end(tmp_path):
             plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": plateau, "monitor": "val_loss"}}
 
-    model = recording_model(called, base=Model)
-    trainer = make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=0,
-                           callbacks=[recording_callback(called)])
-    trainer.fit(model)
+    called, _ = _record(tmp_path, base=Model, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=0)
     tail = called[called.index("Callback.on_train_epoch_end"):]
     assert tail == ["Callback.on_train_epoch_end", "on_train_epoch_end", "lr_scheduler_step",
                     "Callback.on_train_end", "on_train_end", "Callback.on_fit_end", "on_fit_end",
@@ -446,11 +403,8 @@ def test_plateau_scheduler_steps_after_on_train_epoch_end(tmp_path):
 
 def test_mid_epoch_validation_order(tmp_path):
     """val_check_interval=0.5: validation runs right after the on_train_batch_end of batch 1, inside the epoch."""
-    called = []
-    model = recording_model(called)
-    trainer = make_trainer(tmp_path, limit_train_batches=4, limit_val_batches=1, num_sanity_val_steps=0,
-                           val_check_interval=0.5, callbacks=[recording_callback(called)])
-    trainer.fit(model)
+    called, _ = _record(tmp_path, limit_train_batches=4, limit_val_batches=1, num_sanity_val_steps=0,
+                        val_check_interval=0.5)
     start = called.index("Callback.on_train_epoch_start")
     end = called.index("Callback.on_train_epoch_end")
     expected = [
@@ -466,8 +420,6 @@ def test_mid_epoch_validation_order(tmp_path):
 def test_hook_arguments(tmp_path):
     """What the hooks receive (Lightning 2.x signatures); callbacks written without `dataloader_idx`
     work with a single dataloader, because it is only passed when there are several."""
-    import torch
-
     seen = {}
 
     class CB(pl.Callback):
@@ -512,8 +464,6 @@ def test_hook_arguments(tmp_path):
 
         def on_validation_batch_end(self, outputs, batch, batch_idx):
             seen.setdefault("val_end", []).append(sorted(outputs))
-
-    from tests.runtime.helpers import random_loader
 
     model = Model()
     trainer = make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=2, num_sanity_val_steps=0,

@@ -8,38 +8,7 @@ import runtime as pl
 from runtime.demos.boring_classes import BoringModel
 from runtime.utilities.exceptions import MisconfigurationException
 
-from tests.runtime.helpers import make_trainer, random_loader
-
-
-def recording_logger():
-    from runtime.loggers import Logger
-
-    class Recorder(Logger):
-        def __init__(self):
-            super().__init__()
-            self.calls = []
-
-        @property
-        def name(self):
-            return "rec"
-
-        @property
-        def version(self):
-            return 0
-
-        def log_metrics(self, metrics, step=None):
-            self.calls.append((step, {k: float(v) for k, v in metrics.items()}))
-
-        def log_hyperparams(self, params, *args, **kwargs):
-            pass
-
-        def keys(self):
-            return {k for _, m in self.calls for k in m}
-
-        def values(self, key):
-            return [m[key] for _, m in self.calls if key in m]
-
-    return Recorder()
+from tests.runtime.helpers import RecordingLogger, make_trainer, random_loader
 
 
 class StepValueModel(BoringModel):
@@ -66,7 +35,7 @@ def _fit(tmp_path, model, logger=None, **kwargs):
 
 # ------------------------------------------------------------------ defaults per hook
 def test_training_step_defaults_to_on_step(tmp_path):
-    logger = recording_logger()
+    logger = RecordingLogger()
     trainer = _fit(tmp_path, StepValueModel(), logger=logger)
     assert logger.values("a") == [1.0, 2.0, 3.0, 4.0]
     assert float(trainer.callback_metrics["a"]) == 4.0
@@ -75,7 +44,7 @@ def test_training_step_defaults_to_on_step(tmp_path):
 
 
 def test_on_step_and_on_epoch_fork_the_name(tmp_path):
-    logger = recording_logger()
+    logger = RecordingLogger()
     trainer = _fit(tmp_path, StepValueModel(on_step=True, on_epoch=True, prog_bar=True), logger=logger)
     assert logger.values("a_step") == [1.0, 2.0, 3.0, 4.0]
     assert logger.values("a_epoch") == [2.5]
@@ -93,7 +62,7 @@ def test_on_step_and_on_epoch_fork_the_name(tmp_path):
 
 
 def test_training_on_epoch_only(tmp_path):
-    logger = recording_logger()
+    logger = RecordingLogger()
     trainer = _fit(tmp_path, StepValueModel(on_step=False, on_epoch=True), logger=logger)
     assert logger.values("a") == [2.5]
     assert float(trainer.callback_metrics["a"]) == 2.5
@@ -166,7 +135,7 @@ def test_sum_is_not_weighted_by_batch_size(tmp_path):
 
 
 def test_validation_on_step_true(tmp_path):
-    logger = recording_logger()
+    logger = RecordingLogger()
     trainer = make_trainer(tmp_path, logger=logger)
     trainer.validate(ValModel([1.0, 2.0, 3.0, 4.0], on_step=True, on_epoch=True),
                      random_loader(length=8, batch_size=2))
@@ -182,7 +151,7 @@ def test_prog_bar_and_logger_flags(tmp_path):
             self.log("not_logged", 3.0, logger=False, prog_bar=True)
             return super().training_step(batch, batch_idx)
 
-    logger = recording_logger()
+    logger = RecordingLogger()
     trainer = _fit(tmp_path, Model(), logger=logger)
     pb = trainer.progress_bar_metrics
     assert pb["shown"] == 1.0 and "hidden" not in pb and pb["not_logged"] == 3.0
@@ -220,7 +189,7 @@ def test_log_from_epoch_end_hooks(tmp_path):
         def on_validation_epoch_end(self):
             self.log("val_end", 7.0)
 
-    logger = recording_logger()
+    logger = RecordingLogger()
     trainer = _fit(tmp_path, Model(), logger=logger, max_epochs=2, limit_val_batches=1, num_sanity_val_steps=0)
     assert float(trainer.callback_metrics["train_end"]) == 1.0
     assert float(trainer.callback_metrics["val_end"]) == 7.0

@@ -9,13 +9,12 @@ from runtime.demos.boring_classes import BoringModel
 from runtime.loops import _EvaluationLoop
 from runtime.utilities.exceptions import MisconfigurationException
 
-from tests.runtime.helpers import make_trainer, random_loader
-from tests.runtime.trainer.test_logging import recording_logger
+from tests.runtime.helpers import RecordingLogger, make_trainer, random_loader
 
 
 def keyword_logger():
     """A logger whose ``log_metrics`` takes keywords only, as Lightning calls it (``metrics=``, ``step=``)."""
-    logger = recording_logger()
+    logger = RecordingLogger()
     logger.kw_calls = []
 
     def log_metrics(*, metrics, step):

@@ -5,15 +5,21 @@ import copy
 import pytest
 import torch
 
-import runtime as pl
 from runtime.demos.boring_classes import BoringModel
 from runtime.utilities.exceptions import MisconfigurationException
 
-from tests.runtime.helpers import clone_params, make_trainer, random_loader
+from tests.runtime.helpers import ConfModel, clone_params, make_trainer, random_loader
 
 
-def _changed(before, model):
-    return any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+def _fit(tmp_path, model, batches=1, **kwargs):
+    """Fit ``model`` on ``batches`` training batches without validation; return how far each parameter moved."""
+    before = clone_params(model)
+    make_trainer(tmp_path, limit_train_batches=batches, limit_val_batches=0, **kwargs).fit(model)
+    return [b - a.detach() for a, b in zip(model.parameters(), before)]
+
+
+def _moved(deltas):
+    return any(d.any() for d in deltas)
 
 
 class SGDModel(BoringModel):
@@ -25,75 +31,70 @@ class SGDModel(BoringModel):
         return torch.optim.SGD(self.parameters(), lr=self.lr)
 
 
+class KeepsOutputs(SGDModel):
+    """Keeps what on_train_batch_end receives as ``outputs``."""
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        self.outputs = outputs
+
+
+class CountsBackward(SGDModel):
+    backwards = 0
+
+    def backward(self, loss, *args, **kwargs):
+        self.backwards += 1
+        super().backward(loss, *args, **kwargs)
+
+
 # ------------------------------------------------------------------ training_step return values
 def test_training_step_returning_a_tensor(tmp_path):
-    class Model(SGDModel):
+    class Model(KeepsOutputs):
         def training_step(self, batch, batch_idx):
             return self.step(batch)
 
-        def on_train_batch_end(self, outputs, batch, batch_idx):
-            self.outputs = outputs
-
     model = Model()
-    before = clone_params(model)
-    make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=0).fit(model)
-    assert _changed(before, model)
+    deltas = _fit(tmp_path, model, 2)
     assert set(model.outputs) == {"loss"}
     assert not model.outputs["loss"].requires_grad
+    assert _moved(deltas)
 
 
 def test_training_step_returning_a_dict(tmp_path):
-    class Model(SGDModel):
+    class Model(KeepsOutputs):
         def training_step(self, batch, batch_idx):
             loss = self.step(batch)
             return {"loss": loss, "extra": batch_idx * 10, "t": loss * 2}
 
-        def on_train_batch_end(self, outputs, batch, batch_idx):
-            self.outputs = outputs
-
     model = Model()
-    before = clone_params(model)
-    make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=0).fit(model)
-    assert _changed(before, model)
+    deltas = _fit(tmp_path, model, 2)
     assert model.outputs["extra"] == 10
     assert torch.allclose(model.outputs["t"], model.outputs["loss"] * 2)
     assert not model.outputs["loss"].requires_grad
+    assert _moved(deltas)
 
 
 def test_training_step_returning_none_skips_the_batch(tmp_path):
-    class Model(SGDModel):
-        backwards = 0
+    class Model(CountsBackward):
         steps = 0
 
         def training_step(self, batch, batch_idx):
             self.steps += 1
             return None
 
-        def backward(self, loss, *args, **kwargs):
-            self.backwards += 1
-            super().backward(loss, *args, **kwargs)
-
     model = Model()
-    before = clone_params(model)
-    make_trainer(tmp_path, limit_train_batches=3, limit_val_batches=0).fit(model)
+    deltas = _fit(tmp_path, model, 3)
     assert model.steps == 3
     assert model.backwards == 0
-    assert not _changed(before, model)
+    assert not _moved(deltas)
 
 
 def test_training_step_returning_none_for_some_batches(tmp_path):
-    class Model(SGDModel):
-        backwards = 0
-
+    class Model(CountsBackward):
         def training_step(self, batch, batch_idx):
             return None if batch_idx % 2 else self.step(batch)
 
-        def backward(self, loss, *args, **kwargs):
-            self.backwards += 1
-            super().backward(loss, *args, **kwargs)
-
     model = Model()
-    make_trainer(tmp_path, limit_train_batches=4, limit_val_batches=0).fit(model)
+    _fit(tmp_path, model, 4)
     assert model.backwards == 2
 
 
@@ -111,7 +112,7 @@ def test_override_optimizer_step(tmp_path):
             optimizer.step(closure=optimizer_closure)
 
     model = Model()
-    make_trainer(tmp_path, max_epochs=2, limit_train_batches=2, limit_val_batches=0).fit(model)
+    _fit(tmp_path, model, 2, max_epochs=2)
     assert model.calls == [(0, 0), (0, 1), (1, 0), (1, 1)]
     assert model.trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.02)
 
@@ -134,10 +135,9 @@ def test_optimizer_step_runs_training_step_through_the_closure(tmp_path):
             optimizer_closure()
 
     model = Model()
-    before = clone_params(model)
-    make_trainer(tmp_path, limit_train_batches=3, limit_val_batches=0).fit(model)
+    deltas = _fit(tmp_path, model, 3)
     assert model.steps == 3 and model.backwards == 3
-    assert not _changed(before, model)
+    assert not _moved(deltas)
 
 
 def test_optimizer_step_that_skips_the_closure_is_an_error(tmp_path):
@@ -146,7 +146,7 @@ def test_optimizer_step_that_skips_the_closure_is_an_error(tmp_path):
             pass
 
     with pytest.raises(MisconfigurationException, match="closure"):
-        make_trainer(tmp_path, limit_train_batches=1, limit_val_batches=0).fit(Model())
+        _fit(tmp_path, Model(), 1)
 
 
 def test_override_optimizer_zero_grad(tmp_path):
@@ -164,7 +164,7 @@ def test_override_optimizer_zero_grad(tmp_path):
             seen.append(None if g is None else g.clone())
 
     model = Model()
-    make_trainer(tmp_path, limit_train_batches=3, limit_val_batches=0).fit(model)
+    _fit(tmp_path, model, 3)
     assert model.calls == [(0, 0), (0, 1), (0, 2)]
     # from the second batch on, grads were zeroed in place (not set to None)
     assert seen[0] is None
@@ -178,7 +178,7 @@ def test_default_zero_grad_sets_grads_to_none(tmp_path):
         def on_before_backward(self, loss):
             seen.append(self.layer.weight.grad)
 
-    make_trainer(tmp_path, limit_train_batches=3, limit_val_batches=0).fit(Model())
+    _fit(tmp_path, Model(), 3)
     assert seen == [None, None, None]
 
 
@@ -216,10 +216,9 @@ def test_override_backward(tmp_path):
             (loss * 0).backward()
 
     model = Model()
-    before = clone_params(model)
-    make_trainer(tmp_path, limit_train_batches=3, limit_val_batches=0).fit(model)
+    deltas = _fit(tmp_path, model, 3)
     assert model.calls == 3
-    assert not _changed(before, model)
+    assert not _moved(deltas)
 
 
 # ------------------------------------------------------------------ accumulation
@@ -261,29 +260,20 @@ class BigGradModel(BoringModel):
         return torch.optim.SGD(self.parameters(), lr=1.0)
 
 
-def _update(tmp_path, model, **kwargs):
-    before = clone_params(model)
-    make_trainer(tmp_path, limit_train_batches=1, limit_val_batches=0, **kwargs).fit(model)
-    return [b - a.detach() for a, b in zip(model.parameters(), before)]
-
-
 def test_no_clipping_by_default(tmp_path):
-    deltas = _update(tmp_path, BigGradModel())
+    deltas = _fit(tmp_path, BigGradModel())
     assert torch.linalg.vector_norm(torch.cat([d.flatten() for d in deltas])) > 10
 
 
-def test_gradient_clip_by_norm(tmp_path):
-    deltas = _update(tmp_path, BigGradModel(), gradient_clip_val=0.5)  # "norm" is the default algorithm
-    total = torch.linalg.vector_norm(torch.cat([d.flatten() for d in deltas]))
-    assert total == pytest.approx(0.5, abs=1e-4)
-
-    deltas = _update(tmp_path, BigGradModel(), gradient_clip_val=0.5, gradient_clip_algorithm="norm")
+@pytest.mark.parametrize("algorithm", [{}, {"gradient_clip_algorithm": "norm"}], ids=["default", "norm"])
+def test_gradient_clip_by_norm(tmp_path, algorithm):
+    deltas = _fit(tmp_path, BigGradModel(), gradient_clip_val=0.5, **algorithm)  # "norm" is the default
     total = torch.linalg.vector_norm(torch.cat([d.flatten() for d in deltas]))
     assert total == pytest.approx(0.5, abs=1e-4)
 
 
 def test_gradient_clip_by_value(tmp_path):
-    deltas = _update(tmp_path, BigGradModel(), gradient_clip_val=0.01, gradient_clip_algorithm="value")
+    deltas = _fit(tmp_path, BigGradModel(), gradient_clip_val=0.01, gradient_clip_algorithm="value")
     flat = torch.cat([d.flatten() for d in deltas]).abs()
     assert flat.max().item() == pytest.approx(0.01, abs=1e-6)
     assert (flat <= 0.01 + 1e-6).all()
@@ -298,7 +288,7 @@ def test_configure_gradient_clipping_receives_trainer_settings_and_can_clip(tmp_
             self.clip_gradients(optimizer, gradient_clip_val=0.02, gradient_clip_algorithm="value")
 
     model = Model()
-    deltas = _update(tmp_path, model, gradient_clip_val=0.5, gradient_clip_algorithm="value")
+    deltas = _fit(tmp_path, model, gradient_clip_val=0.5, gradient_clip_algorithm="value")
     assert model.received == [(0.5, "value")]
     flat = torch.cat([d.flatten() for d in deltas]).abs()
     assert flat.max().item() == pytest.approx(0.02, abs=1e-6)
@@ -312,20 +302,11 @@ def test_configure_gradient_clipping_defaults_are_none(tmp_path):
             self.received.append((gradient_clip_val, gradient_clip_algorithm))
 
     model = Model()
-    make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=0).fit(model)
+    _fit(tmp_path, model, 2)
     assert model.received == [(None, None), (None, None)]
 
 
 # ------------------------------------------------------------------ configure_optimizers shapes
-class ConfModel(BoringModel):
-    def __init__(self, conf):
-        super().__init__()
-        self.conf = conf
-
-    def configure_optimizers(self):
-        return self.conf(self)
-
-
 def _sgd(m, lr=1.0):
     return torch.optim.SGD(m.parameters(), lr=lr)
 
@@ -343,26 +324,28 @@ def _fit_conf(tmp_path, conf, **kwargs):
     return trainer, model
 
 
-def _opt_and_sched(m):
-    opt = _sgd(m)
-    return opt, _step_lr(opt)
+def _with_step_lr(shape):
+    """A configure_optimizers function: SGD(lr=1) and a halving StepLR on it, returned as ``shape(opt, sched)``."""
+
+    def conf(m):
+        opt = _sgd(m)
+        return shape(opt, _step_lr(opt))
+
+    return conf
 
 
 SHAPES = {
     "optimizer": (lambda m: _sgd(m), 0),
     "list": (lambda m: [_sgd(m)], 0),
     "tuple": (lambda m: (_sgd(m),), 0),
-    "lists": (lambda m: (lambda o, s: ([o], [s]))(*_opt_and_sched(m)), 1),
+    "lists": (_with_step_lr(lambda o, s: ([o], [s])), 1),
     "dict": (lambda m: {"optimizer": _sgd(m)}, 0),
-    "dict_scheduler": (lambda m: (lambda o, s: {"optimizer": o, "lr_scheduler": s})(*_opt_and_sched(m)), 1),
+    "dict_scheduler": (_with_step_lr(lambda o, s: {"optimizer": o, "lr_scheduler": s}), 1),
     "dict_scheduler_config": (
-        lambda m: (lambda o, s: {"optimizer": o, "lr_scheduler": {"scheduler": s, "interval": "epoch"}})(
-            *_opt_and_sched(m)
-        ),
-        1,
+        _with_step_lr(lambda o, s: {"optimizer": o, "lr_scheduler": {"scheduler": s, "interval": "epoch"}}), 1
     ),
-    "lists_with_config": (lambda m: (lambda o, s: ([o], [{"scheduler": s}]))(*_opt_and_sched(m)), 1),
-    "list_of_one_dict": (lambda m: (lambda o, s: [{"optimizer": o, "lr_scheduler": s}])(*_opt_and_sched(m)), 1),
+    "lists_with_config": (_with_step_lr(lambda o, s: ([o], [{"scheduler": s}])), 1),
+    "list_of_one_dict": (_with_step_lr(lambda o, s: [{"optimizer": o, "lr_scheduler": s}]), 1),
 }
 
 
@@ -390,10 +373,9 @@ def test_configure_optimizers_returning_none_trains_without_stepping(tmp_path):
             return None
 
     model = Model()
-    before = clone_params(model)
     with pytest.warns(UserWarning, match="configure_optimizers"):
-        make_trainer(tmp_path, limit_train_batches=2, limit_val_batches=0).fit(model)
-    assert not _changed(before, model)
+        deltas = _fit(tmp_path, model, 2)
+    assert not _moved(deltas)
 
 
 def test_scheduler_config_fields(tmp_path):
@@ -410,64 +392,43 @@ def test_scheduler_config_fields(tmp_path):
     assert trainer.optimizers[0].param_groups[0]["lr"] == 0.25  # stepped after batches 1 and 3
 
 
-class LRRecorder(BoringModel):
+class LRRecorder(ConfModel):
     def __init__(self, conf):
-        super().__init__()
-        self.conf = conf
+        super().__init__(conf)
         self.lrs = []  # (epoch, batch_idx, lr) seen at each training_step
-
-    def configure_optimizers(self):
-        return self.conf(self)
 
     def training_step(self, batch, batch_idx):
         self.lrs.append((self.current_epoch, batch_idx, self.trainer.optimizers[0].param_groups[0]["lr"]))
         return super().training_step(batch, batch_idx)
 
 
-def test_scheduler_interval_epoch_steps_once_per_epoch(tmp_path):
-    model = LRRecorder(lambda m: (lambda o, s: ([o], [s]))(*_opt_and_sched(m)))
-    make_trainer(tmp_path, max_epochs=3, limit_train_batches=2, limit_val_batches=0).fit(model)
-    assert [lr for _, _, lr in model.lrs] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
-
-
-def test_scheduler_interval_step(tmp_path):
-    def conf(m):
-        o, s = _opt_and_sched(m)
-        return [o], [{"scheduler": s, "interval": "step"}]
-
-    model = LRRecorder(conf)
-    make_trainer(tmp_path, max_epochs=2, limit_train_batches=2, limit_val_batches=0).fit(model)
-    assert [lr for _, _, lr in model.lrs] == [1.0, 0.5, 0.25, 0.125]
-
-
-def test_scheduler_step_interval_with_frequency(tmp_path):
-    def conf(m):
-        o, s = _opt_and_sched(m)
-        return {"optimizer": o, "lr_scheduler": {"scheduler": s, "interval": "step", "frequency": 2}}
-
-    model = LRRecorder(conf)
-    make_trainer(tmp_path, max_epochs=1, limit_train_batches=6, limit_val_batches=0).fit(model)
-    assert [lr for _, _, lr in model.lrs] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
-
-
-def test_scheduler_epoch_interval_with_frequency(tmp_path):
-    def conf(m):
-        o, s = _opt_and_sched(m)
-        return {"optimizer": o, "lr_scheduler": {"scheduler": s, "interval": "epoch", "frequency": 2}}
-
-    model = LRRecorder(conf)
-    make_trainer(tmp_path, max_epochs=5, limit_train_batches=1, limit_val_batches=0).fit(model)
-    assert [lr for _, _, lr in model.lrs] == [1.0, 1.0, 0.5, 0.5, 0.25]
-
-
-def test_scheduler_steps_with_accumulation_count_optimizer_steps(tmp_path):
-    def conf(m):
-        o, s = _opt_and_sched(m)
-        return [o], [{"scheduler": s, "interval": "step"}]
-
-    model = LRRecorder(conf)
-    make_trainer(tmp_path, limit_train_batches=4, limit_val_batches=0, accumulate_grad_batches=2).fit(model)
-    assert [lr for _, _, lr in model.lrs] == [1.0, 1.0, 0.5, 0.5]
+@pytest.mark.parametrize(
+    ("shape", "trainer_kwargs", "lrs"),
+    [
+        pytest.param(lambda o, s: ([o], [s]), dict(max_epochs=3, limit_train_batches=2),
+                     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25], id="interval_epoch_steps_once_per_epoch"),
+        pytest.param(lambda o, s: ([o], [{"scheduler": s, "interval": "step"}]),
+                     dict(max_epochs=2, limit_train_batches=2), [1.0, 0.5, 0.25, 0.125], id="interval_step"),
+        pytest.param(
+            lambda o, s: {"optimizer": o, "lr_scheduler": {"scheduler": s, "interval": "step", "frequency": 2}},
+            dict(max_epochs=1, limit_train_batches=6), [1.0, 1.0, 0.5, 0.5, 0.25, 0.25],
+            id="step_interval_with_frequency",
+        ),
+        pytest.param(
+            lambda o, s: {"optimizer": o, "lr_scheduler": {"scheduler": s, "interval": "epoch", "frequency": 2}},
+            dict(max_epochs=5, limit_train_batches=1), [1.0, 1.0, 0.5, 0.5, 0.25],
+            id="epoch_interval_with_frequency",
+        ),
+        pytest.param(lambda o, s: ([o], [{"scheduler": s, "interval": "step"}]),
+                     dict(limit_train_batches=4, accumulate_grad_batches=2), [1.0, 1.0, 0.5, 0.5],
+                     id="with_accumulation_count_optimizer_steps"),
+    ],
+)
+def test_scheduler_steps(tmp_path, shape, trainer_kwargs, lrs):
+    """The lr each training_step sees, for a halving StepLR on SGD(lr=1)."""
+    model = LRRecorder(_with_step_lr(shape))
+    make_trainer(tmp_path, limit_val_batches=0, **trainer_kwargs).fit(model)
+    assert [lr for _, _, lr in model.lrs] == lrs
 
 
 def test_reduce_lr_on_plateau_with_monitor(tmp_path):
@@ -506,7 +467,7 @@ def test_reduce_lr_on_plateau_monitor_in_training(tmp_path):
         return [opt], [{"scheduler": sched, "monitor": "train_metric"}]
 
     model = Model(conf)
-    make_trainer(tmp_path, max_epochs=3, limit_train_batches=1, limit_val_batches=0).fit(model)
+    _fit(tmp_path, model, 1, max_epochs=3)
     assert [lr for _, _, lr in model.lrs] == pytest.approx([1.0, 1.0, 0.1])
 
 
@@ -519,8 +480,8 @@ def test_override_lr_scheduler_step(tmp_path):
             scheduler.step()
             scheduler.step()
 
-    model = Model(lambda m: (lambda o, s: ([o], [s]))(*_opt_and_sched(m)))
-    make_trainer(tmp_path, max_epochs=2, limit_train_batches=1, limit_val_batches=0).fit(model)
+    model = Model(_with_step_lr(lambda o, s: ([o], [s])))
+    _fit(tmp_path, model, 1, max_epochs=2)
     assert model.calls == [None, None]
     assert [lr for _, _, lr in model.lrs] == [1.0, 0.25]
 
