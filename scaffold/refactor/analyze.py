@@ -69,6 +69,8 @@ class Analysis:
     shared: list[str] = field(default_factory=list)  # globals the kept functions/classes read that the set-up binds
     # a `while epoch < N:` epoch loop: (the counter's name, its first value, the statement setting it, its `+= 1`)
     epoch_counter: tuple[str, ast.expr, ast.stmt, ast.stmt] | None = None
+    # the model trains itself: one call runs the training (selftrain.SelfTraining); `train.loop` stands for it
+    self_training: object | None = None
 
 
 def _has_backward(node: ast.AST) -> bool:
@@ -256,14 +258,15 @@ def analyze(script: Script) -> Analysis:
     if _fans_out(batch) and isinstance(parent, ast.For) and batch in parent.body:
         batch = parent  # `for net, opt in zip(nets, opts):` trains several models on each batch of the loop around it
     fn = _enclosing_function(batch, parents)
+    self_training = None
     if fn is not None and isinstance(parents.get(fn), ast.ClassDef):
-        raise NoTrainingLoopError(
-            f"{script.path}:{batch.lineno}: the training loop is inside the method `{parents[fn].name}.{fn.name}`: the "
-            "model trains itself (its own optimizer and loop inside the class, as in forward-forward or an RL agent), so "
-            "there is no loop of the script for the trainer to take over; move the loop into a function or the module "
-            "code, or write the LightningModule's training_step by hand")
-    scope = fn or tree
-    body = _body_of(scope)
+        # the model trains itself (its own loop and optimizers in a method): the call that runs it is the step
+        from scaffold.refactor.selftrain import find
+
+        self_training = find(script, _body_of, parents, fn, batch)
+        batch, fn, body = self_training.loop, self_training.scope, self_training.body
+    else:
+        body = _body_of(fn or tree)
 
     parent = parents.get(batch)
     epoch_loop = parent if isinstance(parent, (ast.For, ast.While)) and batch in parent.body else None
@@ -306,6 +309,10 @@ def analyze(script: Script) -> Analysis:
         consumed.add(driver.name)
     # the driver's own scope: when it is a function, module-level driver statements are only its call
     definitions, module_driver = _module_statements(tree, driver, {f.name for f in (fn, driver, train.fn) if f is not None})
+    if self_training is not None:  # the drawn batch, its preparation and the call are the step's, nothing else's
+        step = {id(s) for s in [self_training.draw] + batch.body}
+        definitions = [d for d in definitions if id(d) not in step]
+        module_driver = [s for s in module_driver if id(s) not in step]
     main_call = []
     if driver is not None:
         calls_driver = [s for s in module_driver if any(dotted(c.func) == driver.name for c in calls_in(s))]
@@ -351,6 +358,7 @@ def analyze(script: Script) -> Analysis:
                     [Chunk(s, bound) for s in epoch_pre], train, [Chunk(s, bound) for s in epoch_post],
                     [Chunk(s, bound) for s in after] + [Chunk(s) for s in outer_after])
     info.driver_bindings = bound
+    info.self_training = self_training
     info.val, info.epoch_post = _find_eval(info.epoch_post, functions, consumed, train)
     after_all = info.after
     info.test, info.after = _find_eval(info.after, functions, consumed, train)

@@ -186,6 +186,9 @@ class Emitter:
         if after:
             module.append(Method("on_train_end", "self", after))
         module.append(self._configure_optimizers(opt_pieces))
+        own = self.info.self_training
+        if own is not None and own.own_train:
+            module.append(self._train_mode(own.own_train))
 
         dinit = Method("__init__", "self", [], side="data", head=["super().__init__()", "self.save_hyperparameters()", "self._ready = False"])
         setup = Method("setup", "self, stage: str", data_pieces, side="data", head=["if self._ready:", "    return", "self._ready = True"],
@@ -223,6 +226,9 @@ class Emitter:
         return any(isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load) for n in ast.walk(self.script.tree))
 
     def _batch_unpack(self, loop: ast.For) -> tuple[list[Piece], int]:
+        own = self.info.self_training
+        if own is not None and loop is own.loop and own.draw is None:
+            return [], 0  # the training call is run on a loader of one item it does not read
         target, start = loop.target, 0
         out = []
         it = loop.iter
@@ -358,11 +364,29 @@ class Emitter:
             out.append(Method(f"on_{stage}_epoch_end", "self", post, tail=tail))
         return out
 
+    def _train_mode(self, classes: list[str]) -> Method:
+        """``train(mode)`` of the LightningModule when a submodule's class has a ``train`` of its own that is not
+        nn.Module's (forward-forward's ``Net.train(x_pos, x_neg)``): nn.Module.train would call it with the mode."""
+        kinds = classes[0] if len(classes) == 1 else f"({', '.join(classes)})"
+        head = ["self.training = mode", "for child in self.children():", f"    if isinstance(child, {kinds}):",
+                "        # its train() is the script's training: set the flag only",
+                "        for module in child.modules():", "            module.training = mode", "    else:",
+                "        child.train(mode)"]
+        named = " and ".join(f"`{c}.train`" for c in classes)
+        return Method("train", "self, mode: bool = True", [], head=head, ret="self",
+                      docstring=f"nn.Module.train, except that {named} (the script's training) "
+                                f"{'is' if len(classes) == 1 else 'are'} not called: the trainer's eval() / train() only "
+                                "switch modes.")
+
     def _configure_optimizers(self, pieces: list[Piece]) -> Method:
         plan = self.plan
         m = Method("configure_optimizers", "self", pieces)
         opts, scheds = plan.optimizers, plan.schedulers
-        if not opts:
+        if not opts and self.info.self_training is not None:
+            m.ret = "None"
+            m.docstring = (f"None: the script's own classes build and step their optimizers (`{self.info.self_training.method}`); "
+                           "the trainer steps none of its own.")
+        elif not opts:
             m.ret = "_HandUpdate(self.parameters())"
             m.docstring = "The script updates the weights by hand in training_step; this optimizer only counts the steps."
         elif not scheds:
@@ -394,6 +418,11 @@ class Emitter:
         it = loop.loop.iter
         if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and it.args:
             it = it.args[0]
+        own = self.info.self_training
+        if own is not None and loop.loop is own.loop and own.draw is None:
+            self.wraps_loader = True
+            return Method(hook, "self", [], side="data", ret="_as_loader([None])",
+                          docstring="One item, which training_step does not read: it runs the script's training call once.")
         ret = self.r.expr(it, "data")
         if not self._is_dataloader(it):
             ret = f"_as_loader({ret})"  # the script loops over a list, a range, a generator: the trainer takes a DataLoader
@@ -594,6 +623,9 @@ class Emitter:
             if m.ret_node is not None:
                 used |= {n.id for n in ast.walk(m.ret_node) if isinstance(n, ast.Name)}
         import_names = {n for d in self.info.definitions if isinstance(d, (ast.Import, ast.ImportFrom)) for n in stored_names([d])}
+        own = self.info.self_training
+        if own is not None and any(m.name == "train" for m in methods):
+            used |= set(own.own_train)
         names = sorted((used & self.defined) - import_names)
         out = f"from {self.package}.models import {', '.join(names)}" if names else ""
         if any(n in self.info.shared for m in methods for p in m.pieces for n in stored_names(p.parsed)) or \
@@ -615,7 +647,7 @@ class Emitter:
                  indent(f'"""Options: {", ".join(hp) or "none"} (configs/default.yaml, section `model`)."""', 4)]
         for m in methods:
             parts.append(indent(self.method_text(m), 4) + "\n")
-        if not plan.optimizers:
+        if not plan.optimizers and self.info.self_training is None:
             parts.append(_HAND_UPDATE)
         if self.unplaced:
             parts.append(self._unplaced_block())
@@ -726,6 +758,8 @@ class Emitter:
         plan = self.plan
         trainer: dict = {"max_epochs": plan.max_epochs if plan.max_epochs is not None else 10, "accelerator": "auto", "devices": 1,
                          "precision": plan.precision}
+        if plan.limit_train_batches is not None:
+            trainer["limit_train_batches"] = plan.limit_train_batches
         if plan.clip and plan.mode == "automatic":
             trainer["gradient_clip_val"] = plan.clip[0]
             trainer["gradient_clip_algorithm"] = plan.clip[1]

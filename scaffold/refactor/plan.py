@@ -66,6 +66,7 @@ class Plan:
     precision: str = "32-true"
     seed: Any = True
     max_epochs: int | None = None
+    limit_train_batches: int | None = None  # the script trains on the first batch(es) of its loader only
     epoch_start: int = 0
     epoch_var: str | None = None
     configure_model: bool = False
@@ -117,6 +118,10 @@ def make_plan(info: Analysis, script_args: list[str]) -> Plan:
     _classify_setup(plan)
     _epochs(plan)
     _mode(plan)
+    if info.self_training is not None:
+        from scaffold.refactor.selftrain import plan_self_training
+
+        plan_self_training(plan)
     return plan.finish()
 
 

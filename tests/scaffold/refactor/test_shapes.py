@@ -21,7 +21,7 @@ SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
            "while_epochs", "plateau", "semicolons", "device_after_training",
-           "unread_loop_index", "unread_batch_index", "batch_named_index"]
+           "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training"]
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +277,49 @@ def test_rl_agent_method_is_refused_with_the_reason(tmp_path):
     with pytest.raises(NoTrainingLoopError) as err:
         refactor_script(SHAPES / "rl_agent_method.py", output=tmp_path / "out")
     assert "`Agent.learn`" in str(err.value) and "`while` loop at line 22" in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_that_trains_itself_is_one_training_step(projects):
+    """forward-forward (pytorch/examples mnist_forward_forward) was refused ("the training loop is inside the method"):
+    the script's one training call runs in training_step on the batch it drew (`next(iter(loader))`: one epoch of that
+    one batch, prepared as the script prepares it), the optimizers stay the script's, and the report says so."""
+    result = projects["self_training"]
+    assert result.mode == "manual"
+    step = _method(result, "training_step")
+    assert step.index("x, y = batch") < step.index("x_neg = corrupt(x_pos)") < step.index("net.train(x_pos, x_neg)")
+    assert "return None" in _method(result, "configure_optimizers")
+    assert "print('score'" in _method(result, "on_train_end")
+    config = yaml.safe_load(_text(result, "configs/default.yaml"))
+    assert config["trainer"]["max_epochs"] == 1 and config["trainer"]["limit_train_batches"] == 1
+    loader = _text(result, "{package}/datamodule.py").split("def train_dataloader")[1]
+    assert "return loader" in loader
+    meaning = _section(result, "Changes of meaning")
+    assert "`net.train(x_pos, x_neg)` trains the model itself" in meaning and "`Stack.blocks` is a plain Python list" in meaning
+    assert "`Stack.train(...)` is the script's training" in meaning
+
+
+@pytest.mark.slow
+def test_eval_and_train_of_a_model_that_trains_itself_only_switch_modes(projects):
+    """`Stack.train(x_pos, x_neg)` replaces nn.Module.train: the trainer's eval()/train() on the LightningModule (around
+    validation and test) recursed into it (TypeError: missing x_neg); now they only set the flags."""
+    result = projects["self_training"]
+    code = (f"from {result.package}.module import SelfTrainingModule; import {result.package}.models as m\n"
+            "module = SelfTrainingModule(); module.net = m.Stack([4, 3])\n"
+            "module.eval(); assert not module.training and not module.net.training\n"
+            "module.train(); assert module.training and module.net.training; print('modes ok')")
+    proc = run(["-c", code], cwd=result.path, timeout=300)
+    assert proc.returncode == 0 and "modes ok" in proc.stdout, proc.stderr[-3000:]
+
+
+def test_a_model_training_itself_in_a_loop_is_refused(tmp_path):
+    """The training method called once per episode (an agent's update): not one training call; refused, naming both."""
+    script = tmp_path / "episodes.py"
+    script.write_text((SHAPES / "self_training.py").read_text().replace(
+        "net.train(x_pos, x_neg)\n", "for episode in range(2):\n    net.train(x_pos, x_neg)\n"))
+    with pytest.raises(NoTrainingLoopError) as err:
+        refactor_script(script, output=tmp_path / "out")
+    assert "`Block.train`" in str(err.value) and "from inside the loop at line 63" in str(err.value)
     assert not (tmp_path / "out").exists()
 
 
