@@ -18,7 +18,7 @@ from runtime.cli.optim import LRSchedulerTypeTuple, LRSchedulerTypeUnion, Reduce
 from runtime.cli.parser import LightningArgumentParser
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
-from runtime.trainer.call import is_overridden
+from runtime.utilities.model_helpers import is_overridden
 from runtime.trainer.trainer import Trainer
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn

@@ -33,10 +33,14 @@ _PLAIN_STEP_HOOKS = ("backward", "optimizer_step", "optimizer_zero_grad")
 _BASES = {"callback": Callback, "module": LightningModule, "datamodule": LightningDataModule}
 
 
-def is_overridden(name: str, obj: Any, base: type | None = None) -> bool:
+def hook_differs(name: str, obj: Any, base: type | None = None) -> bool:
     """Whether calling ``obj.name`` may do something ``base``'s ``name`` does not: its class or the instance
     replaces it, or the object makes its methods up (a ``Mock(spec=Callback)``: Lightning calls every hook, so
-    only a hook that is provably the base's no-op may be skipped). ``obj.name = None`` switches a hook off."""
+    only a hook that is provably the base's no-op may be skipped). ``obj.name = None`` switches a hook off.
+
+    The dispatcher's question, not Lightning's ``utilities.model_helpers.is_overridden`` ("did the user write
+    their own?"): there a ``Mock(wraps=hook)`` or a ``functools.wraps`` wrapper of the base is no override,
+    here it must still be called (it records, or adds work around the base)."""
     if obj is None:
         return False
     if isinstance(obj, NonCallableMock):  # `Mock(spec=Callback)` stands for a callback with every hook of its spec
@@ -158,7 +162,7 @@ class HookDispatcher:
         fns = self._callbacks[(name, monitoring)] = [
             self._profiled(getattr(cb, name), f"[Callback]{cb.state_key}.{name}")
             for cb in self.trainer.callbacks
-            if is_overridden(name, cb, Callback) and (monitoring is None or _is_monitoring(cb) == monitoring)
+            if hook_differs(name, cb, Callback) and (monitoring is None or _is_monitoring(cb) == monitoring)
         ]
         return fns
 
@@ -181,7 +185,7 @@ class HookDispatcher:
     def _module_fn(self, name: str) -> Callable | None:
         module = self.trainer.lightning_module
         fn = None
-        if name not in _MODULE_NO_OPS or is_overridden(name, module, LightningModule):
+        if name not in _MODULE_NO_OPS or hook_differs(name, module, LightningModule):
             fn = getattr(module, name, None)
         if fn is not None:
             if name in _STEP_NAMES:
@@ -205,13 +209,13 @@ class HookDispatcher:
     def module_overrides(self, name: str) -> bool:
         found = self._overrides.get(name)
         if found is None:
-            found = self._overrides[name] = is_overridden(name, self.trainer.lightning_module, LightningModule)
+            found = self._overrides[name] = hook_differs(name, self.trainer.lightning_module, LightningModule)
         return found
 
     # -- datamodule
     def datamodule(self, name: str, *args: Any, **kwargs: Any) -> Any:
         dm = self.trainer.datamodule
-        if dm is None or not is_overridden(name, dm, LightningDataModule):
+        if dm is None or not hook_differs(name, dm, LightningDataModule):
             return None
         prev = self.current_fx
         self.current_fx = name

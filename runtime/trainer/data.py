@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, IterableDataset, RandomSampler, Sequent
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.module import LightningModule
 from runtime.overrides.distributed import DistributedSamplerWrapper
-from runtime.trainer.call import is_overridden
+from runtime.trainer.call import hook_differs
 from runtime.utilities.model_helpers import is_overridden as overrides  # Lightning's test: a wrapper of the base is no override
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.rank_zero import rank_zero_warn
@@ -173,9 +173,9 @@ def request_loaders(trainer, run, kind: str) -> list:
     else:
         hook = _HOOK[kind]
         source = None
-        if trainer.datamodule is not None and is_overridden(hook, trainer.datamodule, LightningDataModule):
+        if trainer.datamodule is not None and hook_differs(hook, trainer.datamodule, LightningDataModule):
             source = trainer.datamodule
-        elif is_overridden(hook, trainer.lightning_module, LightningModule):
+        elif hook_differs(hook, trainer.lightning_module, LightningModule):
             source = trainer.lightning_module
         loaders = [] if source is None else as_list(trainer._hooks.loader_hook(source, hook))
     for dl in loaders:
@@ -272,7 +272,7 @@ def val_defined(trainer, run) -> bool:
     if run.loader_args.get("val") is not None:
         return True
     dm = trainer.datamodule
-    return (dm is not None and is_overridden("val_dataloader", dm, LightningDataModule)) or hooks.module_overrides("val_dataloader")
+    return (dm is not None and hook_differs("val_dataloader", dm, LightningDataModule)) or hooks.module_overrides("val_dataloader")
 
 
 def val_enabled(trainer, run) -> bool:

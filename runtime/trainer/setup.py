@@ -11,7 +11,7 @@ from runtime.callbacks.checkpoint import Checkpoint
 from runtime.core.datamodule import LightningDataModule
 from runtime.core.optimizer import LightningOptimizer, checked_optimizers
 from runtime.trainer import checkpointing, preemption
-from runtime.trainer.call import is_overridden
+from runtime.trainer.call import hook_differs
 from runtime.trainer.states import TrainerFn, TrainerStatus
 from runtime.utilities.exceptions import MisconfigurationException
 from runtime.utilities.parsing import clean_namespace
@@ -97,10 +97,10 @@ def on_exception(trainer, exc: BaseException) -> None:
     failures are reported: a warning each, and a note on the run's error."""
     module, dm = trainer._lightning_module, trainer.datamodule
     handlers = [(f"{type(cb).__name__}.on_exception", lambda cb=cb: cb.on_exception(trainer, module, exc))
-                for cb in trainer.callbacks if is_overridden("on_exception", cb, Callback)]
+                for cb in trainer.callbacks if hook_differs("on_exception", cb, Callback)]
     if module is not None and hasattr(module, "on_exception"):
         handlers.append((f"{type(module).__name__}.on_exception", lambda: trainer._hooks.module("on_exception", exc)))
-    if dm is not None and is_overridden("on_exception", dm, LightningDataModule):
+    if dm is not None and hook_differs("on_exception", dm, LightningDataModule):
         handlers.append((f"{type(dm).__name__}.on_exception", lambda: dm.on_exception(exc)))
     for name, handler in handlers:
         try:
