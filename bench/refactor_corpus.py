@@ -41,7 +41,7 @@ def _text(path: Path) -> None:
 
 def standin(kind: str, where: Path, folder: Path) -> None:
     """Write one stand-in (``text:data/train.txt``, ``cora:cora``, ``sine:traindata.pt``, ``bsds:dataset/BSDS300``,
-    ``mnistpkl:data/mnist/mnist.pkl.gz``, ``names:data/names``, ``jpeg:data/x.jpg``)."""
+    ``mnistpkl:data/mnist/mnist.pkl.gz``, ``names:data/names``, ``jpeg:data/x.jpg``, ``powercsv:power.csv``)."""
     rel = where
     target = (folder / rel).resolve()
     if kind == "text":
@@ -93,6 +93,14 @@ def standin(kind: str, where: Path, folder: Path) -> None:
             names = ["".join(rng.choice("abcdefghilmnoprstuvz") for _ in range(rng.randint(3, 9))).capitalize()
                      for _ in range(40)]
             (target / f"{lang}.txt").write_text("\n".join(names + ["Ślusàrski"]) + "\n", encoding="utf-8")
+    elif kind == "powercsv":
+        # custom_FCNN's power.csv: a header, then 2957 rows of 11 float features and an integer label 0-25
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        rows = [",".join(f"{v:.4f}" for v in rng.random(11)) + f",{rng.integers(0, 26)}" for _ in range(2957)]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(",".join(f"f{i}" for i in range(11)) + ",label\n" + "\n".join(rows) + "\n")
     elif kind == "jpeg":
         from PIL import Image
         import numpy as np
@@ -106,7 +114,7 @@ def standin(kind: str, where: Path, folder: Path) -> None:
 def make_standins(entry: dict, folder: Path) -> None:
     for s in entry["standins"]:
         kind, sep, rest = s.partition(":")
-        if sep and kind in ("text", "cora", "sine", "bsds", "mnistpkl", "names", "jpeg"):
+        if sep and kind in ("text", "cora", "sine", "bsds", "mnistpkl", "names", "jpeg", "powercsv"):
             standin(kind, Path(rest.split(" ")[0]), folder)
 
 
