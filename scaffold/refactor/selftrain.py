@@ -266,6 +266,10 @@ def plan_self_training(plan) -> None:
                             "(`limit_train_batches: 1`), and moves it to the device")
         where = f"on the batch drawn at line {own.draw.lineno}" + (
             f", prepared by lines {own.loop.body[0].lineno}-{own.loop.body[-2].end_lineno}" if len(own.loop.body) > 1 else "")
+    else:
+        plan.note(own.call, "the trainer moves the model to its accelerator (`accelerator: auto`), not the data the call "
+                            f"reads itself: on a GPU, move it in `{own.method}` to the model's device (the script's own "
+                            "code), or run with `--trainer.accelerator=cpu`", meaning=True)
     optimizers = (f"configure_optimizers returns the script's `{'`, `'.join(plan.optimizers)}`, and the call gets the "
                   "trainer's wrappers of them" if plan.optimizers else
                   "configure_optimizers returns None (the trainer warns): the optimizers are built and stepped in the "

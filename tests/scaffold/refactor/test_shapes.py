@@ -21,7 +21,8 @@ SHAPES = Path(__file__).resolve().parent / "shapes"
 WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keyboard", "loss_rebound", "builtin_shadow",
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
            "while_epochs", "plateau", "semicolons", "device_after_training",
-           "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training"]
+           "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training",
+           "fit_method"]
 
 
 @pytest.fixture(scope="module")
@@ -297,6 +298,18 @@ def test_a_model_that_trains_itself_is_one_training_step(projects):
     meaning = _section(result, "Changes of meaning")
     assert "`net.train(x_pos, x_neg)` trains the model itself" in meaning and "`Stack.blocks` is a plain Python list" in meaning
     assert "`Stack.train(...)` is the script's training" in meaning
+
+
+def test_a_fit_method_called_once_is_the_training_step(projects):
+    """`model.fit(loader, epochs=3)`: no batch drawn for the call; it runs once, on a loader of one item, and the report
+    says the trainer does not move the data the call reads itself."""
+    result = projects["fit_method"]
+    step = _method(result, "training_step")
+    assert "model.fit(loader, epochs=3)" in step and "= batch" not in step
+    assert "return _as_loader([None])" in _text(result, "{package}/datamodule.py").split("def train_dataloader")[1]
+    assert "def train(" not in _text(result, "{package}/module.py")  # Regressor keeps nn.Module.train
+    meaning = _section(result, "Changes of meaning")
+    assert "`model.fit(loader, epochs=3)` trains the model itself" in meaning and "not the data the call reads itself" in meaning
 
 
 @pytest.mark.slow
