@@ -9,6 +9,7 @@ parameters are bound to the caller's arguments, so its code keeps its own names.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass, field
 
 from scaffold.refactor.errors import NoTrainingLoopError
@@ -359,9 +360,10 @@ def analyze(script: Script) -> Analysis:
                     [Chunk(s, bound) for s in after] + [Chunk(s) for s in outer_after])
     info.driver_bindings = bound
     info.self_training = self_training
-    info.val, info.epoch_post = _find_eval(info.epoch_post, functions, consumed, train)
+    calls = Counter(c.func.id for c in calls_in(tree) if isinstance(c.func, ast.Name))
+    info.val, info.epoch_post = _find_eval(info.epoch_post, functions, consumed, train, calls)
     after_all = info.after
-    info.test, info.after = _find_eval(info.after, functions, consumed, train)
+    info.test, info.after = _find_eval(info.after, functions, consumed, train, calls)
     if info.test is not None and info.test.fn is None:
         # an inline loop after training: keep it as code run at the end instead of a test_step, as written (inside its
         # `with torch.no_grad():`: without it the evaluation builds graphs the script never built)
@@ -574,13 +576,16 @@ def _has_rng(stmt: ast.stmt) -> bool:
     return any(dotted(c.func).split(".")[-1] in _RNG for c in calls_in(stmt))
 
 
-def _find_eval(chunks: list[Chunk], functions, consumed: set[str], train: LoopInfo) -> tuple[LoopInfo | None, list[Chunk]]:
+def _find_eval(chunks: list[Chunk], functions, consumed: set[str], train: LoopInfo,
+               calls: dict[str, int]) -> tuple[LoopInfo | None, list[Chunk]]:
     for i, chunk in enumerate(chunks):
         stmt = chunk.stmt
         value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in functions:
             fn = functions[value.func.id]
-            if fn is train.fn or _has_backward(fn):
+            if fn is train.fn or _has_backward(fn) or calls.get(fn.name, 0) > 1:
+                # called more than once (`check_accuracy(train_loader, model)` then `(test_loader, model)`): one call
+                # cannot become the loop of a stage while the others still call it; all stay code, the function kept
                 continue
             loop = _eval_loop_of(fn)
             if loop is not None:

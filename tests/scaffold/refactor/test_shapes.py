@@ -22,7 +22,7 @@ WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keybo
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
            "while_epochs", "plateau", "semicolons", "device_after_training",
            "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training",
-           "fit_method"]
+           "fit_method", "eval_called_twice"]
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +136,16 @@ def test_the_evaluation_after_training_keeps_its_no_grad(projects):
     block = end[end.index("with torch.no_grad():"):]
     assert "for inputs, targets in test_loader:" in block and "print('test loss', total)" in block
     assert end.index("model.eval()") < end.index("with torch.no_grad():")
+
+
+def test_an_evaluation_function_called_twice_stays_a_function(projects):
+    """`check_accuracy(train_loader, model)` then `check_accuracy(test_loader, model)` (aladdinpersson's tutorials): the
+    first call became test_step and the function left the project, so the second read a name defined nowhere (refused)."""
+    result = projects["eval_called_twice"]
+    end = _method(result, "on_train_end")
+    assert end.index("report_accuracy(train_loader, model)") < end.index("report_accuracy(test_loader, model)")
+    assert "def report_accuracy(loader, net):" in _text(result, "{package}/models.py")
+    assert "test_step" not in _text(result, "{package}/module.py")
 
 
 def test_loop_variables_never_read_are_not_bound(projects):
