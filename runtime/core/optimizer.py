@@ -284,7 +284,8 @@ def checked_optimizers(got: Any, model: Any) -> OptimizerSetup:
     """What ``configure_optimizers`` returned, read and checked against ``model``: the optimizers (the do-nothing
     one for None, with Lightning's warning) and scheduler configs."""
     if got is None:
-        rank_zero_warn(f"{_NO_OPTIMIZER_WARNING}: nothing is updated.")
+        # in manual optimization the module may build and step optimizers of its own: Lightning's words only
+        rank_zero_warn(f"{_NO_OPTIMIZER_WARNING}: nothing is updated." if model.automatic_optimization else _NO_OPTIMIZER_WARNING)
         got = NoOptimizer()
     setup = parse_optimizers(got, model.automatic_optimization)
     validate_optimizer_count(setup.optimizers, model)

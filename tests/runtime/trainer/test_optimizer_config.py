@@ -175,3 +175,33 @@ def test_a_loader_hook_set_to_none_is_off(tmp_path):
     trainer = make_trainer(tmp_path, limit_train_batches=2)
     trainer.fit(model)
     assert trainer.num_val_batches == []
+
+
+class _OwnOptimizer(BoringModel):
+    """Manual optimization with an optimizer the module builds and steps itself (forward-forward's layers do this)."""
+
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.own = torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def training_step(self, batch, batch_idx):
+        loss = self.step(batch).sum()
+        self.own.zero_grad()
+        loss.backward()
+        self.own.step()
+
+    def configure_optimizers(self):
+        return None
+
+
+def test_no_optimizer_warning_says_nothing_is_updated_only_in_automatic_optimization(tmp_path):
+    with pytest.warns(UserWarning, match=r"returned `None`, this fit will run with no optimizer: nothing is updated\."):
+        make_trainer(tmp_path, max_steps=1).fit(ConfModel(lambda m: None))
+    model = _OwnOptimizer()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.warns(UserWarning) as record:
+        make_trainer(tmp_path, max_steps=2).fit(model)
+    texts = [str(w.message) for w in record if "configure_optimizers" in str(w.message)]
+    assert texts == ["`LightningModule.configure_optimizers` returned `None`, this fit will run with no optimizer"]
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))  # its own optimizer did update
