@@ -208,7 +208,14 @@ def _local_references(tree: ast.AST, base: Path, script, carried: list[str]) -> 
                     carried.append(cand.name)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 200 and "\n" not in node.value:
             rel = node.value
-            if not os.path.isabs(rel) and ".." not in rel:
+            if not os.path.isabs(rel) and ".." not in rel and any(ch in rel for ch in "*?["):
+                # a glob the script reads its data with (`glob.glob('data/names/*.txt')`): the files it matches
+                try:
+                    matches = [m for m in sorted(base.glob(rel))[:1000] if m.is_file() and m.stat().st_size < 50_000_000]
+                except (OSError, ValueError, NotImplementedError):
+                    matches = []
+                carried += [m.relative_to(base).as_posix() for m in matches]
+            elif not os.path.isabs(rel) and ".." not in rel:
                 try:
                     cand = base / rel
                     if cand.is_file() and cand.resolve() != script.path.resolve() and cand.stat().st_size < 50_000_000:

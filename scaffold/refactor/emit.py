@@ -166,7 +166,20 @@ class Emitter:
         pre_p = self._epoch_pieces(info.epoch_pre, "epoch", "on_train_epoch_start") + self._epoch_pieces(train.pre, "epoch", "on_train_epoch_start")
         if pre_p:
             module.append(Method("on_train_epoch_start", "self", pre_p))
-        post_p = self._epoch_pieces(train.post, "epoch", "on_train_epoch_end") + \
+        # the training function's code after its batch loop ran before the script's validation, which may read what it
+        # sets (`avg_loss = train_one_epoch(...)` printed after validating): the trainer validates before
+        # on_train_epoch_end, so that code runs after the epoch's last batch instead, before validation
+        val = info.val
+        train_stores = set(stored_names([c.stmt for c in train.post])) | ({train.result} if train.result else set())
+        before_val = val is not None and val.call is None and bool(train_stores & set(free_names(
+            [val.loop] + [c.stmt for c in val.pre + val.post])))
+        train_end = "on_train_batch_end" if before_val else "on_train_epoch_end"
+        train_post = self._epoch_pieces([c for c in train.post if not isinstance(c.stmt, ast.Return)], "epoch", train_end) + \
+            self._train_returns(train, train_end)
+        if before_val and train_post:
+            module.append(Method("on_train_batch_end", "self, outputs, batch, batch_idx", train_post,
+                                 head=["if not self.trainer.is_last_batch:", "    return"]))
+        post_p = ([] if before_val else train_post) + \
             self._epoch_pieces(info.epoch_post, "epoch", "on_train_epoch_end", ends_hook=True)
         if post_p:
             module.append(Method("on_train_epoch_end", "self", post_p))
@@ -202,6 +215,23 @@ class Emitter:
         return Emitted(self.package, self.module_class, self.data_class, module_text, data_text, models_text, self.config(),
                        list(self.placed), list(self.r.used), list(self.notes), self.meaning + self.r.meaning,
                        list(self.unplaced), dict(self.unresolved))
+
+    def _train_returns(self, train: LoopInfo, where: str) -> list[Piece]:
+        """The training function's ``return x`` (after its batch loop): ``result = x`` in on_train_epoch_end for the
+        caller that reads it (``avg_loss = train_one_epoch(...)``); dropped when nobody does (a `return` in the hook
+        would leave the epoch loop's own end code dead)."""
+        out = []
+        for c in train.post:
+            if not isinstance(c.stmt, ast.Return):
+                continue
+            if c.stmt.value is not None and train.result:
+                piece = _synthetic(f"{train.result} = {self.r.expr(c.stmt.value, 'epoch')}")
+                piece.bindings = c.bindings
+                out.append(piece)
+                self._placed(c.stmt, f"module.py {where}")
+            else:
+                self._placed(c.stmt, "dropped: nothing reads what the training function returns")
+        return out
 
     def _epoch_pieces(self, chunks: list[Chunk], stage: str, where: str, ends_hook: bool = False) -> list[Piece]:
         """``ends_hook``: the chunks are the last statements of the epoch loop's body (nothing of the hook runs after them),
@@ -487,7 +517,9 @@ class Emitter:
                         not param and n in self._free[id(m)] and m.name.startswith(("training", "validation", "test", "on_"))):
                     if n not in self.module_state:
                         self.module_state.append(n)
-                elif m.name in ("__init__", "configure_model") and n in used_anywhere:
+                elif m.name in ("__init__", "configure_model") and (n in used_anywhere or n in plan.model_names):
+                    # a model only the script's own functions read (`train()` reads the global `rnn`) is still the
+                    # module's: stored on self, its weights are parameters (optimized, checkpointed, moved to the device)
                     self.module_state.append(n)
         self._module_methods, self._data_methods = module, data
 
@@ -570,7 +602,10 @@ class Emitter:
             if m.name == "setup":
                 return [f"self.{self.attr(n, 'data')} = {n}" for n in self.data_attrs]
             return []
-        return [f"self.{self.attr(n)} = {n}" for n in self._stored[id(m)] if n in self.module_state]
+        # a raw tensor trained as a weight becomes a parameter of the module (it shares the tensor's storage, so the
+        # script's in-place updates reach it): the optimizer sees it, checkpoints hold it, the trainer moves it
+        return [f"self.{self.attr(n)} = torch.nn.Parameter({n})" if n in self.plan.param_tensors else f"self.{self.attr(n)} = {n}"
+                for n in self._stored[id(m)] if n in self.module_state]
 
     # ------------------------------------------------------------------------------------------ files
     def method_text(self, m: Method) -> str:
@@ -584,6 +619,15 @@ class Emitter:
         if m.name == "__init__":
             body += [f"self.{self.attr(n)} = None" for n in self.module_state if self.plan.configure_model and m.side == "module"
                      and n in self._stored_by("configure_model")]
+            if m.side == "module":
+                # what validation reads that only training sets (`avg_loss`, printed as the validation ends): None
+                # during the sanity check, which validates before any training
+                val_reads = {n for k in self._module_methods if "validation" in k.name for n in self._free[id(k)]}
+                set_by_training = {n for k in self._module_methods if k.name.startswith(("training", "on_train"))
+                                   for n in self._stored[id(k)]}
+                set_early = set(self._stored_by("__init__")) | set(self._stored_by("configure_model"))
+                body += [f"self.{self.attr(n)} = None" for n in self.module_state
+                         if n in val_reads and n in set_by_training and n not in set_early]
         prelude = self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
         body += prelude
         # a name written back to self that only a branch binds (`if args.use_optimizer: optimizer = ...`) starts as None,
@@ -592,7 +636,10 @@ class Emitter:
             [n for p in m.pieces for n in p.parsed if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom,
                                                                     ast.FunctionDef, ast.ClassDef))]))
         written = [ln.split(" = ")[1] for ln in self.writeback(m)]
-        body += [f"{n} = None" for n in written if n.isidentifier() and n not in bound and
+        # ... unless another hook set it first (`last_loss = 0.` at the epoch's start, re-bound only every 1000 batches):
+        # then the branch not taken keeps that value, as the script's variable did
+        earlier = {n for k in self._module_methods if k is not m and m.side == "module" for n in self._stored[id(k)]}
+        body += [f"{n} = self.{self.attr(n)}" if n in earlier else f"{n} = None" for n in written if n.isidentifier() and n not in bound and
                  n in stored_names([x for p in m.pieces for x in p.parsed])]
         for p in m.pieces:
             body.append(p.text)

@@ -58,6 +58,7 @@ class Plan:
     optimizer_lists: dict[str, ast.expr] = field(default_factory=dict)  # `optimizers = [opt_a, opt_b]` -> its value
     scaler_names: set[str] = field(default_factory=set)
     writer_names: set[str] = field(default_factory=set)
+    param_tensors: set[str] = field(default_factory=set)  # raw tensors trained as weights (`requires_grad=True`)
     mode: str = "automatic"
     mode_reason: str = ""
     loss: ast.expr | None = None
@@ -245,6 +246,25 @@ def _is_model_ctor(plan: Plan, value: ast.expr) -> bool:
     return False
 
 
+def _grad_tensors(stmt: ast.stmt) -> set[str]:
+    """Names a statement makes require gradients: ``w = torch.randn(3, requires_grad=True)``, ``w.requires_grad_()``,
+    ``w.requires_grad = True``."""
+    out = set()
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and any(
+            k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for c in calls_in(stmt) for k in c.keywords):
+        out.add(stmt.targets[0].id)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and call_leaf(stmt.value) == "requires_grad_" and \
+            isinstance(stmt.value.func, ast.Attribute) and isinstance(stmt.value.func.value, ast.Name) and \
+            not any(isinstance(a, ast.Constant) and a.value is False for a in stmt.value.args):
+        out.add(stmt.value.func.value.id)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) and \
+            stmt.targets[0].attr == "requires_grad" and isinstance(stmt.targets[0].value, ast.Name) and \
+            isinstance(stmt.value, ast.Constant) and stmt.value.value is True:
+        out.add(stmt.targets[0].value.id)
+    return out
+
+
 def _classify_setup(plan: Plan) -> None:
     info = plan.analysis
     ap = info.argparse
@@ -260,6 +280,9 @@ def _classify_setup(plan: Plan) -> None:
     # whatever an optimizer is given the parameters of is a model, wherever its class comes from
     trained = {dotted(c.func.value) for ch in info.setup for c in calls_in(ch.stmt) if call_leaf(c) in OPTIMIZERS
                for a in c.args[:1] for c2 in [a] for c in calls_in(c2) if isinstance(c.func, ast.Attribute) and c.func.attr == "parameters"}
+    # tensors made to require gradients (`torch.randn(..., requires_grad=True)`, `w.requires_grad_()`) are the
+    # weights of a model written without nn.Module: the module owns them, as parameters
+    plan.param_tensors |= {n for ch in info.setup for n in _grad_tensors(ch.stmt)}
     first_model_line = next((c.stmt.lineno for c in info.setup if isinstance(c.stmt, (ast.Assign, ast.AnnAssign))
                              and _is_model_ctor(plan, c.stmt.value)), None)
     for chunk in info.setup:
@@ -290,7 +313,8 @@ def _classify_setup(plan: Plan) -> None:
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and call_leaf(s.value) in ("to", "cuda") and \
                 dotted(s.value.func).split(".")[0] in plan.model_names:
             kind = "device"
-        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and (_is_model_ctor(plan, s.value) or (set(names) & trained and calls_in(s))):
+        elif isinstance(s, (ast.Assign, ast.AnnAssign)) and (_is_model_ctor(plan, s.value) or (set(names) & trained and calls_in(s))
+                                                            or set(names) & plan.param_tensors):
             kind = "model"
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and call_leaf(s.value) == "save":
             kind = "save"
@@ -312,6 +336,7 @@ def _classify_setup(plan: Plan) -> None:
         if kind == "logger":
             plan.writer_names |= set(names)
     # statements the data needs (kwargs dicts, sizes) are data; the rest belongs to the module
+    promoted: set[int] = set()
     changed = True
     while changed:
         changed = False
@@ -319,10 +344,33 @@ def _classify_setup(plan: Plan) -> None:
         for c in info.setup:
             if kinds[id(c.stmt)] == "rest" and set(stored_names([c.stmt])) & data_loads:
                 kinds[id(c.stmt)] = "data"
+                promoted.add(id(c.stmt))
                 changed = True
     for c in info.setup:
         if kinds[id(c.stmt)] == "rest":
             kinds[id(c.stmt)] = "module"
+    # a data statement that reads what only the module's set-up makes (trainingyt's demo `loss = loss_fn(dummy_outputs,
+    # dummy_labels)`) runs in the module's set-up, which can read the data's names (the datamodule is set up first)
+    changed = True
+    while changed:
+        changed = False
+        module_made = {n for c in info.setup if kinds[id(c.stmt)] in ("model", "module") for n in stored_names([c.stmt])}
+        data_made = _data_names(plan)
+        data_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] == "data"] or [set()])
+        for c in info.setup:
+            names = set(stored_names([c.stmt]))
+            if kinds[id(c.stmt)] != "data" or names & data_seed_names:
+                continue
+            # ... and what was data only because such a statement read it (a value drawn after the model: its draw
+            # goes back to its place in the script's order)
+            if loaded_names([c.stmt]) & (module_made - data_made) or (id(c.stmt) in promoted and not names & data_loads):
+                kinds[id(c.stmt)] = "module"
+                changed = True
+    # a function's parameter bound to the SummaryWriter (`train_one_epoch(epoch, writer)` as `tb_writer`) is the writer
+    for loop in (info.train, info.val, info.test):
+        if loop is not None:
+            plan.writer_names |= {k for k, e in loop.bindings.items() if isinstance(e, ast.Name) and e.id in plan.writer_names}
+    for c in info.setup:
         if kinds[id(c.stmt)] == "seed":
             call = _top_call(c.stmt)
             try:

@@ -53,6 +53,10 @@ marks = []  # DataLoader passes started when each loss was recorded: where the e
 
 
 def backward(self, *args, **kwargs):
+    if _inside:
+        # the call coming back through a torch function mode (`torch.set_default_device` installs one, and
+        # Tensor.backward hands itself to the mode by name, which is this wrapper): the same backward, counted once
+        return _backward(self, *args, **kwargs)
     losses.append(float(self.detach().double().sum()))
     marks.append(len(passes))
     _inside.append(1)

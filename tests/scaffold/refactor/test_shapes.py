@@ -22,7 +22,8 @@ WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keybo
            "save_then_restore", "optimizer_list", "eval_result_printed", "early_stop_by_hand",
            "while_epochs", "plateau", "semicolons", "device_after_training",
            "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training",
-           "fit_method", "eval_called_twice"]
+           "fit_method", "eval_called_twice",
+           "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "glob_data_files"]
 
 
 @pytest.fixture(scope="module")
@@ -368,6 +369,41 @@ def test_name_with_a_path_names_the_options_refactor_has(tmp_path):
     with pytest.raises(BadNameError) as err:
         refactor_script(SHAPES / "seed_none.py", output=tmp_path / "x", name="../evil")
     assert "--output" in str(err.value) and "--output-dir" not in str(err.value)
+
+
+def test_raw_tensors_trained_by_hand_are_the_modules_parameters(projects):
+    """`w = torch.randn((), requires_grad=True)` updated by hand: made in the datamodule it was no parameter of the
+    module (`_HandUpdate(self.parameters())`: "optimizer got an empty parameter list"); now a Parameter the update reaches."""
+    result = projects["raw_tensor_weights"]
+    init = _method(result, "configure_model") if "def configure_model" in _text(result, "{package}/module.py") else _method(result, "__init__")
+    assert "self.w = torch.nn.Parameter(w)" in init and "self.b = torch.nn.Parameter(b)" in init
+    assert "requires_grad" not in _text(result, "{package}/datamodule.py")
+
+
+def test_a_model_only_the_scripts_functions_read_is_stored_on_the_module(projects):
+    """`train()` reads the global `net`: the module keeps it as a submodule, so its weights are parameters."""
+    result = projects["model_read_by_helper"]
+    assert "self.net = net" in _text(result, "{package}/module.py")
+
+
+def test_what_the_training_function_returns_is_read_after_it(projects):
+    """`avg_loss = train_one_epoch(epoch, writer)`, printed after the inline validation: the function's `return` becomes
+    `avg_loss = last_loss` after the epoch's last batch (the trainer validates before on_train_epoch_end), None until
+    then (the sanity check validates first); the writer passed as a parameter is the trainer's logger; the demo loss at
+    module level runs in the module's set-up."""
+    result = projects["epoch_function_result"]
+    module = _text(result, "{package}/module.py")
+    end = _method(result, "on_train_batch_end")
+    assert "if not self.trainer.is_last_batch" in end and "avg_loss = last_loss" in end
+    assert "self.avg_loss = None" in _method(result, "__init__")
+    assert "tb_writer" not in module and 'self.log("Loss/train", last_loss)' in module
+    assert "loss_fn(dummy_outputs, dummy_labels)" not in _text(result, "{package}/datamodule.py")
+    assert "dummy_outputs = torch.rand(4, 2)" not in _text(result, "{package}/datamodule.py")  # drawn after the model, as there
+
+
+def test_files_a_glob_reads_go_with_the_project(projects):
+    result = projects["glob_data_files"]
+    assert (result.path / "glob_data" / "a.txt").is_file() and (result.path / "glob_data" / "b.txt").is_file()
 
 
 @pytest.mark.parametrize("text, expected", [
