@@ -237,6 +237,30 @@ def _eval_loop_of(fn: ast.FunctionDef) -> ast.For | None:
     return None
 
 
+def _training_statements(body: list[ast.stmt], trains: set[str]) -> list[ast.stmt]:
+    """The statements of a scope that run training: they call backward() or a function of the script that reaches it."""
+    return [s for s in body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and (
+        _has_backward(s) or any(isinstance(c.func, ast.Name) and c.func.id in trains for c in calls_in(s)))]
+
+
+def _refuse_several_runs(script: Script, functions: dict) -> None:
+    """A script that trains more than once, one run after the other (`train_model(model_ft, ...)` then
+    `train_model(model_conv, ...)`; a tutorial training the same model again as it refines the code): a project is
+    one training run, and keeping the first would silently drop the others."""
+    trains = _functions_reaching_backward(functions)
+    runs = _training_statements(_body_of(script.tree), trains)
+    if len(runs) == 1 and isinstance(runs[0], ast.Expr) and isinstance(runs[0].value, ast.Call) and \
+            isinstance(runs[0].value.func, ast.Name) and runs[0].value.func.id in functions:
+        runs = _training_statements(_body_of(functions[runs[0].value.func.id]), trains)  # `main()`: its own statements
+    if len(runs) <= 1:
+        return
+    lines = ", ".join(f"{script.first_line(s)}" for s in runs[:8]) + (", ..." if len(runs) > 8 else "")
+    raise NoTrainingLoopError(
+        f"{script.path}:{script.first_line(runs[0])}: the script trains {len(runs)} times, one run after another (lines "
+        f"{lines}); a project is one training run (`python train.py fit`), and scaffold will not keep one and drop the "
+        "others. Keep the run you want in the script (or put each in its own script) and refactor that")
+
+
 def analyze(script: Script) -> Analysis:
     tree = script.tree
     parents = _parents(tree)
@@ -254,6 +278,7 @@ def analyze(script: Script) -> Analysis:
     if not innermost:
         where = "no `.backward()` call at all" if not _has_backward(tree) else _why_no_loop(tree, parents)
         raise NoTrainingLoopError(f"{script.path}: no training loop found ({where}); looked for {LOOKED_FOR}")
+    _refuse_several_runs(script, functions)
     batch = innermost[0]
     parent = parents.get(batch)
     if _fans_out(batch) and isinstance(parent, ast.For) and batch in parent.body:

@@ -406,6 +406,16 @@ def test_files_a_glob_reads_go_with_the_project(projects):
     assert (result.path / "glob_data" / "a.txt").is_file() and (result.path / "glob_data" / "b.txt").is_file()
 
 
+def test_a_script_that_trains_twice_is_refused_with_its_runs(tmp_path):
+    """Two runs one after the other: the refusal names both lines and what to change (it said "define `fit`", or took
+    the first run and dropped the second)."""
+    with pytest.raises(NoTrainingLoopError) as err:
+        refactor_script(SHAPES / "two_runs.py", output=tmp_path / "p")
+    text = str(err.value)
+    assert "trains 2 times" in text and "lines 22, 24" in text and "Keep the run you want" in text
+    assert not (tmp_path / "p").exists()
+
+
 @pytest.mark.parametrize("text, expected", [
     ("def f():\n    break\n", "does not compile: 'break' outside loop"),
     ("def f():\n    return 1\n    print(2)\n", "never runs: it follows a `return`"),
