@@ -261,6 +261,26 @@ def _refuse_several_runs(script: Script, functions: dict) -> None:
         "others. Keep the run you want in the script (or put each in its own script) and refactor that")
 
 
+def _refuse_phase_loop(script: Script, batch: ast.For, parents) -> None:
+    """``for phase in ['train', 'val']:`` around the batch loop (``for x, y in dataloaders[phase]:``), which trains in
+    one pass and evaluates in the other: the trainer needs them apart (training_step, validation_step)."""
+    node = batch
+    while node in parents and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        node = parents[node]
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.List, ast.Tuple)) \
+                and node.iter.elts and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts) \
+                and any(isinstance(n, ast.Name) and n.id == node.target.id for n in ast.walk(batch.iter)):
+            name, values = node.target.id, [e.value for e in node.iter.elts]
+            raise NoTrainingLoopError(
+                f"{script.path}:{node.lineno}: the batch loop (line {batch.lineno}) runs once per `{name}` in {values}, "
+                f"training in one pass and evaluating in the other (`if {name} == ...` decides whether to call backward); "
+                "scaffold needs them as two loops to make training_step and validation_step. What to change: in the epoch "
+                f"loop, write the training pass as its own loop (`for ... in {script.segment(batch.iter).replace(name, repr(values[0]))}:` "
+                f"with its backward/step) followed by the evaluation loop (over the `{values[-1]}` data, under "
+                "`torch.no_grad()`), each with its own statistics")
+    return
+
+
 def analyze(script: Script) -> Analysis:
     tree = script.tree
     parents = _parents(tree)
@@ -280,6 +300,7 @@ def analyze(script: Script) -> Analysis:
         raise NoTrainingLoopError(f"{script.path}: no training loop found ({where}); looked for {LOOKED_FOR}")
     _refuse_several_runs(script, functions)
     batch = innermost[0]
+    _refuse_phase_loop(script, batch, parents)
     parent = parents.get(batch)
     if _fans_out(batch) and isinstance(parent, ast.For) and batch in parent.body:
         batch = parent  # `for net, opt in zip(nets, opts):` trains several models on each batch of the loop around it

@@ -416,6 +416,15 @@ def test_a_script_that_trains_twice_is_refused_with_its_runs(tmp_path):
     assert not (tmp_path / "p").exists()
 
 
+def test_a_phase_loop_is_refused_with_what_to_write(tmp_path):
+    """`for phase in ["train", "val"]:` around the batch loop: the refusal said "inside a statement (try/if/while)"."""
+    with pytest.raises(NoTrainingLoopError) as err:
+        refactor_script(SHAPES / "phase_loop.py", output=tmp_path / "p")
+    text = str(err.value)
+    assert "phase_loop.py:15:" in text and "once per `phase` in ['train', 'val']" in text
+    assert "for ... in loaders['train']:" in text and "try/if/while" not in text
+
+
 @pytest.mark.parametrize("text, expected", [
     ("def f():\n    break\n", "does not compile: 'break' outside loop"),
     ("def f():\n    return 1\n    print(2)\n", "never runs: it follows a `return`"),
