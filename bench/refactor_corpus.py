@@ -180,7 +180,7 @@ def run_one(entry: dict, args) -> dict:
     row["refactor"] = "written"
     make_standins(entry, project)
     package = json.loads((project / ".scaffold.json").read_text())["package"]
-    fit = subprocess.run([sys.executable, "train.py", *FIT], cwd=project, env=env, capture_output=True, text=True, timeout=args.timeout)
+    fit = subprocess.run([sys.executable, "train.py", *FIT, *entry.get("fit_args", [])], cwd=project, env=env, capture_output=True, text=True, timeout=args.timeout)
     ckpt = list(project.rglob("*.ckpt"))
     row["fit"] = "ok" if fit.returncode == 0 and ckpt else "FAIL"
     row["imports"] = "yes"
