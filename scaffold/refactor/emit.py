@@ -430,6 +430,10 @@ class Emitter:
         """``, "monitor": "val_loss"`` for a ReduceLROnPlateau the script steps with the validation's result
         (``scheduler.step(val_loss)``): the trainer steps it with that logged value; "" for any other scheduler."""
         info = self.info
+        logged = [key for n in ast.walk(info.script.tree) if id(n) in self.plan.plateau_logs
+                  and dotted(n.func.value) == scheduler for key in [self.plan.plateau_logs[id(n)]]]
+        if logged:
+            return ', "monitor": "%s"' % logged[0]
         built = [c.stmt for c in info.setup if scheduler in stored_names([c.stmt])]
         if not built or not any(dotted(n.func).split(".")[-1] == "ReduceLROnPlateau"
                                 for n in ast.walk(built[-1]) if isinstance(n, ast.Call)):

@@ -76,6 +76,7 @@ class Plan:
     meaning: list[Note] = field(default_factory=list)  # changes of meaning, listed apart in REFACTOR.md
     unplaced: list[tuple[Chunk, str]] = field(default_factory=list)
     train_body: list[ast.stmt] = field(default_factory=list)  # the batch loop's body, autocast blocks flattened
+    plateau_logs: dict[int, str] = field(default_factory=dict)  # id(`sched.step(value)`) at the epoch's end -> metric it logs
 
     final: bool = False  # set as make_plan returns: from then on the plan is read, never changed
 
@@ -119,6 +120,7 @@ def make_plan(info: Analysis, script_args: list[str]) -> Plan:
     _classify_setup(plan)
     _epochs(plan)
     _mode(plan)
+    _plateau_on_epoch_values(plan)
     if info.self_training is not None:
         from scaffold.refactor.selftrain import plan_self_training
 
@@ -449,6 +451,24 @@ def _epochs(plan: Plan) -> None:
     except (ValueError, TypeError) as err:
         plan.note(loop, f"the number of epochs could not be read from `{plan.analysis.script.segment(loop.iter)}` ({err}); "
                         "set trainer.max_epochs in configs/default.yaml")
+
+
+def _plateau_on_epoch_values(plan: Plan) -> None:
+    """A ReduceLROnPlateau stepped at the epoch's end with a value the epoch computed itself (``mean_loss`` over the
+    training losses, no validation): the trainer steps it on a logged metric, so that value is logged where the step
+    was and becomes the scheduler's monitor."""
+    info = plan.analysis
+    if plan.mode != "automatic":
+        return
+    plateaus = {name for c in info.setup if plan.kinds.get(id(c.stmt)) == "scheduler"
+                for name in stored_names([c.stmt]) if name in plan.schedulers
+                and any(dotted(n.func).split(".")[-1] == "ReduceLROnPlateau" for n in calls_in(c.stmt))}
+    val = (info.val.result or "val_result") if info.val is not None else None
+    for chunk in info.epoch_post:
+        for call in calls_in(chunk.stmt):
+            if (isinstance(call.func, ast.Attribute) and call.func.attr == "step" and dotted(call.func.value) in plateaus
+                    and len(call.args) == 1 and isinstance(call.args[0], ast.Name) and call.args[0].id != val):
+                plan.plateau_logs[id(call)] = call.args[0].id
 
 
 def _attr_call(stmt: ast.stmt, attr: str) -> ast.Call | None:

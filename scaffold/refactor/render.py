@@ -217,6 +217,11 @@ class Renderer:
         if owner in plan.scaler_names and leaf == "update":
             self.used.append((node, "`scaler.update()` removed: the precision plugin owns the GradScaler"))
             return DROP
+        if id(call) in plan.plateau_logs:
+            key = plan.plateau_logs[id(call)]
+            self.used.append((node, f"`{owner}.step({key})` became `self.log(\"{key}\", {key})` and the scheduler's "
+                                    f"`monitor: {key}`: the trainer steps it with that value after the epoch's end"))
+            return f'self.log("{key}", {self.expr(call.args[0], stage)})'
         if owner in plan.schedulers and leaf == "step" and plan.mode == "automatic":
             self.used.append((node, "`scheduler.step()` removed: configure_optimizers returns the scheduler, the trainer steps it"))
             return DROP

@@ -23,7 +23,8 @@ WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keybo
            "while_epochs", "plateau", "semicolons", "device_after_training",
            "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training",
            "fit_method", "eval_called_twice",
-           "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "glob_data_files"]
+           "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "glob_data_files",
+           "plateau_on_train_mean"]
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +205,16 @@ def test_plateau_scheduler_monitors_the_validation_result(projects):
     result = projects["plateau"]
     assert "'monitor': 'val_loss'" in _method(result, "configure_optimizers")
     assert "became the scheduler's `monitor: val_loss`" in _text(result, "REFACTOR.md")
+
+
+def test_plateau_scheduler_stepped_with_an_epoch_mean_monitors_that_value(projects):
+    """`sched.step(avg)` with the mean of the epoch's training losses and no validation: the value is logged where the step
+    was and is the scheduler's monitor (it was returned with no monitor: MisconfigurationException at fit)."""
+    result = projects["plateau_on_train_mean"]
+    assert "'monitor': 'avg'" in _method(result, "configure_optimizers")
+    end = _method(result, "on_train_epoch_end")
+    assert "self.log('avg', avg)" in end and "sched" not in end
+    assert "`sched.step(avg)` became `self.log(\"avg\", avg)`" in _text(result, "REFACTOR.md")
 
 
 @pytest.mark.slow
