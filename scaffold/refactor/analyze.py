@@ -463,7 +463,12 @@ def _shared_globals(info: "Analysis", module_driver: list[ast.stmt]) -> list[str
     (``nz = int(opt.nz)`` read by ``Generator``): models.py declares them and the code that binds them sets them there."""
     from scaffold.refactor.source import BUILTINS
 
-    provided = {n for d in info.definitions for n in stored_names([d])}
+    # `args = None` at module level and `global args` in the function that sets up the training (`args =
+    # parser.parse_args()` in main()): the definition is only a placeholder, the set-up binds what the functions read
+    declared = {n for d in info.script.tree.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and (d is info.driver or d.name in info.consumed_functions)
+                for g in ast.walk(d) if isinstance(g, ast.Global) for n in g.names}
+    provided = {n for d in info.definitions for n in stored_names([d])} - declared
     needed: list[str] = []
     for d in info.definitions:
         if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

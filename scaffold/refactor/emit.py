@@ -91,7 +91,9 @@ class Emitter:
         self.data_class = f"{class_prefix}DataModule"
         self.placed: list[tuple[str, str]] = []  # (lines, where) for the report
         self.unresolved: dict[str, list[int]] = {}
-        self.defined = {n for d in self.info.definitions for n in stored_names([d])}
+        # a shared global the script also binds at module level (`args = None`, then `global args` in main()) is a
+        # placeholder there: it is read from models.py at run time, never imported by value
+        self.defined = {n for d in self.info.definitions for n in stored_names([d])} - set(self.info.shared)
         self._reserved_module = _reserved("LightningModule") - {"model"}
         self._reserved_data = _reserved("LightningDataModule")
         # the plan is final: what emitting finds is kept here, beside copies of the plan's own notes
@@ -752,11 +754,12 @@ class Emitter:
             else:
                 parts.append(text)
             previous = d
-        if self.info.shared:
-            device = [n for n in self.info.shared if n in self.plan.device_names]
+        placeholders = {n for d in self.info.definitions for n in stored_names([d])}
+        if set(self.info.shared) - placeholders:
+            device = [n for n in self.info.shared if n in self.plan.device_names and n not in placeholders]
             parts.append("# Globals the code above reads that the script bound while setting up its training: the LightningModule\n"
                          "# and DataModule set them here (`_models.NAME = NAME`) when they run that set-up.\n" +
-                         "\n".join(f"{n} = None" for n in self.info.shared if n not in device) +
+                         "\n".join(f"{n} = None" for n in self.info.shared if n not in device and n not in placeholders) +
                          "".join(f'\n{n} = torch.device("cpu")  # the trainer moves the model and the batches' for n in device))
             if device and "torch" not in self.defined:
                 parts.append("import torch")

@@ -14,7 +14,7 @@ from typing import Any
 
 from scaffold.refactor.analyze import Analysis, Chunk
 from scaffold.refactor.errors import ScriptArgsError
-from scaffold.refactor.source import call_leaf, calls_in, dotted, loaded_names, stored_names
+from scaffold.refactor.source import call_leaf, calls_in, dotted, loaded_names, mutated_names, stored_names
 
 OPTIMIZERS = {"SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "ASGD", "LBFGS", "NAdam", "RAdam", "RMSprop",
               "Rprop", "SparseAdam", "Adafactor"}
@@ -337,16 +337,26 @@ def _classify_setup(plan: Plan) -> None:
             plan.scaler_names |= set(names)
         if kind == "logger":
             plan.writer_names |= set(names)
-    # statements the data needs (kwargs dicts, sizes) are data; the rest belongs to the module
+    # statements the data needs (kwargs dicts, sizes) are data, and so are statements that change what the data's set-up
+    # made (`train_kwargs.update(accel_kwargs)` under `if use_accel:`, mnist): run after the datamodule's setup they would
+    # come too late for the loaders built from it. The rest belongs to the module
     promoted: set[int] = set()
     changed = True
     while changed:
         changed = False
         data_loads = set().union(*[loaded_names([c.stmt]) for c in info.setup if kinds[id(c.stmt)] == "data"] or [set()])
+        data_stores = _data_names(plan)
+        model_stores = {n for c in info.setup if kinds[id(c.stmt)] in ("model", "optimizer", "scheduler", "amp", "logger")
+                        for n in stored_names([c.stmt])}
         for c in info.setup:
-            if kinds[id(c.stmt)] == "rest" and set(stored_names([c.stmt])) & data_loads:
+            if kinds[id(c.stmt)] != "rest":
+                continue
+            if set(stored_names([c.stmt])) & data_loads:
                 kinds[id(c.stmt)] = "data"
                 promoted.add(id(c.stmt))
+                changed = True
+            elif mutated_names(c.stmt) & data_stores and not loaded_names([c.stmt]) & model_stores:
+                kinds[id(c.stmt)] = "data"  # data in its own right: not given back to the module below
                 changed = True
     for c in info.setup:
         if kinds[id(c.stmt)] == "rest":

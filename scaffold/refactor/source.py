@@ -266,6 +266,44 @@ def loaded_names(stmts: list[ast.AST]) -> set[str]:
     return {n for n, k, _ in name_events(stmts) if k == "load"}
 
 
+MUTATING_METHODS = frozenset({"update", "append", "extend", "insert", "setdefault", "pop", "popitem", "remove", "clear",
+                              "add", "discard", "sort", "reverse", "__setitem__", "__delitem__"})
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def mutated_names(stmt: ast.AST) -> set[str]:
+    """Names whose object the statement changes in place without binding them: ``kw.update(...)``, ``kw.append(...)``,
+    ``kw["shuffle"] = True``, ``ds.transform = t``, ``kw[k] += 1``, ``del kw[k]`` (nested functions' bodies not counted)."""
+    out: set[str] = set()
+    nodes = [stmt]
+    while nodes:
+        n = nodes.pop()
+        if n is not stmt and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        nodes.extend(ast.iter_child_nodes(n))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in MUTATING_METHODS:
+            root = _root_name(n.func.value)
+        elif isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target]
+            for t in targets:
+                for el in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+                    if isinstance(el, (ast.Attribute, ast.Subscript)):
+                        root = _root_name(el)
+                        if root:
+                            out.add(root)
+            continue
+        else:
+            continue
+        if root:
+            out.add(root)
+    return out
+
+
 def call_leaf(call: ast.Call) -> str:
     """The called name's last part: ``step`` for ``opt.step()``, ``print`` for ``print(x)``, ``''`` for anything else."""
     f = call.func

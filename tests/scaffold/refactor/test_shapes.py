@@ -24,7 +24,7 @@ WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keybo
            "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training",
            "fit_method", "eval_called_twice",
            "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "glob_data_files",
-           "plateau_on_train_mean"]
+           "plateau_on_train_mean", "loader_kwargs_mutated", "global_args"]
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +165,49 @@ def test_a_batch_index_named_batch_is_not_stored_on_self(projects):
     result = projects["batch_named_index"]
     assert "self.batch" not in _text(result, "{package}/module.py")
     assert "batch = batch_idx" in _method(result, "training_step") and "validation_step" in _text(result, "{package}/module.py")
+
+
+def test_loader_options_changed_in_place_are_changed_before_the_loader_is_built(projects):
+    """mnist's `if use_accel: train_kwargs.update(accel_kwargs)` went to the module's configure_model, which runs after the
+    datamodule's setup built the loaders: on an accelerator they never shuffled. The changes run in setup, in the script's
+    order, with the flag they read (computed once there, read by the module from the datamodule)."""
+    result = projects["loader_kwargs_mutated"]
+    setup = _text(result, "{package}/datamodule.py")
+    order = ["fast = args.fast and args.batch_size > 1", 'train_kwargs = {"batch_size": args.batch_size}',
+             "train_kwargs.update(extra)", 'train_kwargs["num_workers"] = 0', "loader = DataLoader("]
+    assert [setup.index(s) for s in order] == sorted(setup.index(s) for s in order), setup
+    module = _text(result, "{package}/module.py")
+    assert "fast = self.trainer.datamodule.fast" in module and "train_kwargs" not in module
+    check = ("import torch.utils.data as tud\n"
+             f"from {result.package}.datamodule import *\n"
+             "dm = next(v for k, v in dict(globals()).items() if k.endswith('DataModule') and k != 'LightningDataModule')"
+             "(fast=True)\n"
+             "dm.setup('fit')\n"
+             "loader = dm.train_dataloader()\n"
+             "print(type(loader.sampler).__name__, loader.drop_last, len(loader))\n")
+    proc = run(["-c", check], cwd=result.path, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["RandomSampler", "True", "2"]
+
+
+def test_options_parsed_into_a_global_declared_in_main(projects):
+    """`args = None` at module level, `global args` / `args = parser.parse_args()` in main(), and Net / decayed_lr reading
+    `args.hidden` / `args.lr`: models.py kept `args = None` and nothing set it (AttributeError on None at the first
+    step). The module and the datamodule set it to their options, and no code imports the placeholder by value."""
+    result = projects["global_args"]
+    models = _text(result, "{package}/models.py")
+    assert len(re.findall(r"^args = None$", models, re.M)) == 1
+    for side in ("module", "datamodule"):
+        text = _text(result, f"{{package}}/{side}.py")
+        assert "_models.args = (" in text or "_models.args = self.hparams" in text
+        assert not re.search(r"from \S+\.models import .*\bargs\b", text), text
+    assert "args = self.hparams" in _method(result, "configure_optimizers")
+    options = yaml.safe_load(_text(result, "configs/default.yaml"))["model"]
+    assert options["hidden"] == 6 and options["lr"] == 0.05  # Net reads args.hidden: it is an option of the model
+    proc = run(["train.py", "fit", "--trainer.max_epochs=2", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false"],
+               cwd=result.path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "epoch 1 loss" in proc.stdout  # decayed_lr read args.lr at each epoch start
 
 
 def test_a_name_one_branch_binds_is_free_in_the_other():
