@@ -3,8 +3,10 @@
 Both run in their own process under the same small tracer: ``torch.Tensor.backward`` is wrapped to record the
 value it is called on. Every pass over a DataLoader is cut to ``batches`` batches (in both processes; not the
 loaders with ``batch_size=None`` that wrap a list or range the script loops over itself), so each side runs all its epochs, its evaluation loops, its epoch ends and its end of training
-in a few steps; a run longer than ``steps`` backward calls is stopped there (a BaseException, so a script's
-``except Exception`` cannot swallow it), on both sides alike. CUDA is hidden from both, so a script that picks
+in a few steps. The first ``steps`` losses are compared; both sides then go on to their end (the script's code after
+its loop, the project's on_train_end), so a failure there fails --verify and names the side (or both). Only a run
+longer than ``_LIMIT`` backward calls is stopped there (a BaseException, so a script's ``except Exception`` cannot
+swallow it), on both sides alike, and the text says it ended early. CUDA is hidden from both, so a script that picks
 ``cuda`` when it is available runs on the CPU like the project. The project runs ``train.py fit`` with checkpoints
 on, the logger, the sanity check and the progress bar off; none of those draws random numbers, so with the same seed
 the data order and the initial weights are the same and the losses match exactly. Either side failing is a
@@ -31,12 +33,17 @@ from scaffold.refactor.errors import VerifyError
 
 _MARK = "@@scaffold-verify@@"
 _TOLERANCE = 1e-6
+# a run is stopped after this many backward() calls: past the compared losses both sides go on to their end (every
+# epoch, validation, the script's code after training, the project's on_train_end), with each DataLoader pass cut
+_LIMIT = 2000
 
 _TRACER = r"""
 import json, os, runpy, sys
 import torch
 
-K = int(os.environ["SCAFFOLD_VERIFY_STEPS"])
+K = int(os.environ["SCAFFOLD_VERIFY_STEPS"])  # the losses compared
+LIMIT = max(K, int(os.environ.get("SCAFFOLD_VERIFY_LIMIT") or K))  # the backward() calls after which a run is stopped
+calls = []
 losses = []
 passes = []
 
@@ -57,15 +64,21 @@ def backward(self, *args, **kwargs):
         # the call coming back through a torch function mode (`torch.set_default_device` installs one, and
         # Tensor.backward hands itself to the mode by name, which is this wrapper): the same backward, counted once
         return _backward(self, *args, **kwargs)
-    losses.append(float(self.detach().double().sum()))
-    marks.append(len(passes))
+    _record(self)
     _inside.append(1)
     try:
         _backward(self, *args, **kwargs)
     finally:
         _inside.pop()
-    if len(losses) >= K:
+    if len(calls) >= LIMIT:
         raise _Stop()
+
+
+def _record(loss):
+    calls.append(1)
+    if len(losses) < K:
+        losses.append(float(loss.detach().double().sum()))
+        marks.append(len(passes))
 
 
 _autograd_backward = torch.autograd.backward
@@ -73,11 +86,9 @@ _autograd_backward = torch.autograd.backward
 
 def autograd_backward(tensors, *args, **kwargs):
     if not _inside:
-        t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
-        losses.append(float(t.detach().double().sum()))
-        marks.append(len(passes))
+        _record(tensors[0] if isinstance(tensors, (list, tuple)) else tensors)
     _autograd_backward(tensors, *args, **kwargs)
-    if not _inside and len(losses) >= K:
+    if not _inside and len(calls) >= LIMIT:
         raise _Stop()
 
 
@@ -198,7 +209,8 @@ except SystemExit as err:
     status = f"exit {err.code}"
 if status in ("exit 0", "exit None"):
     status = "finished"
-print("MARK" + json.dumps({"losses": losses[:K], "status": status, "passes": len(passes), "marks": marks[:K]}), flush=True)
+print("MARK" + json.dumps({"losses": losses, "status": status, "passes": len(passes), "marks": marks,
+                           "calls": len(calls)}), flush=True)
 if status.startswith("exit"):
     sys.exit(1)
 """.replace("MARK", _MARK)
@@ -223,10 +235,12 @@ def evaluation_lines(analysis) -> tuple[int, ...]:
 
 def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches: int | None, seed: int | None,
          timeout: int, eval_lines: tuple[int, ...] = (), script_seed: int | None = None) -> dict:
+    """The side's run: its losses and how it ended, or ``{"failed": what to tell}`` when it failed or timed out."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])  # the runtime the project imports, wherever scaffold runs from
     env["PYTHONPATH"] = os.pathsep.join([str(cwd), root, env.get("PYTHONPATH", "")])
     env["SCAFFOLD_VERIFY_STEPS"] = str(steps)
+    env["SCAFFOLD_VERIFY_LIMIT"] = str(max(steps, _LIMIT))
     env["SCAFFOLD_VERIFY_BATCHES"] = str(batches or 0)
     env["CUDA_VISIBLE_DEVICES"] = ""
     # str hashes are salted per process: a set of strings (the class names of a data set) iterates in another order
@@ -242,7 +256,7 @@ def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches:
         proc = subprocess.run([sys.executable, "-c", _TRACER, str(path), *argv], cwd=str(cwd), env=env,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise VerifyError(f"--verify: the {side} ({path.name}) did not finish its short run within {timeout} s") from None
+        return {"failed": f"the {side} ({path.name}) did not finish its short run within {timeout} s"}
     result = None
     for line in proc.stdout.splitlines():
         if line.startswith(_MARK):
@@ -250,9 +264,8 @@ def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches:
     if result is not None and proc.returncode == 0:
         return result
     tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-    where = f" after {len(result['losses'])} backward() calls" if result else ""
-    raise VerifyError(f"--verify: the {side} failed{where} ({path.name}, exit code {proc.returncode}); the other side was "
-                      f"{'not run' if side == 'script' else 'fine'}:\n{tail}")
+    where = f" after {result['calls']} backward() calls" if result else ""
+    return {"failed": f"the {side} failed{where} ({path.name}, exit code {proc.returncode}):\n{tail}"}
 
 
 def compare(script: Path, project: Path, script_args: list[str], steps: int = 40, precision: str = "32-true",
@@ -274,9 +287,15 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
         original = _run("script", script, list(script_args), work, steps, batches, seed, timeout, tuple(eval_lines),
                         script_seed)
         new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout, script_seed)
+    failed = [side["failed"] for side in (original, new) if "failed" in side]
+    if failed:  # the script and the project both run to their end: say which failed, or that both did
+        which = ("both the script and the project" if len(failed) == 2
+                 else "the script (the project ran to its end)" if "failed" in original
+                 else "the project (the script ran to its end)")
+        raise VerifyError(f"--verify: {which} failed.\n" + "\n".join(f"- {text}" for text in failed))
     comparison = _table(original["losses"], new["losses"], steps, original.get("marks") or [])
     comparison.script_status, comparison.project_status = original["status"], new["status"]
-    ends = {"finished": "ran to its end", "stopped": f"was stopped at {steps} backward() calls"}
+    ends = {"finished": "ran to its end", "stopped": f"was stopped at {max(steps, _LIMIT)} backward() calls, before its end"}
     comparison.text += (f"\nThe script {ends.get(original['status'], original['status'])} and the project "
                         f"{ends.get(new['status'], new['status'])}"
                         + (f", every pass over a DataLoader cut to {batches} batches." if batches else "."))

@@ -55,3 +55,16 @@ def test_script_reading_the_folder_above(tmp_path):
     assert result.verify.match, result.verify.text
     assert not (tmp_path / "src" / "lightning_logs").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
         "data", "project", "src"]  # nothing written beside the user's files
+
+
+def test_code_after_training_runs_on_both_sides(tmp_path):
+    """The script's accuracy check after its 30 epochs fails (a forgotten reshape): past the compared losses both sides
+    run to their end, so --verify fails and names the script, not MATCH on the first 12 losses."""
+    from scaffold.refactor.errors import VerifyError
+
+    with pytest.raises(VerifyError) as err:
+        refactor_script(SHAPES / "verify_fails_after_training.py", output=tmp_path / "project", verify=True,
+                        verify_steps=12)
+    text = str(err.value)
+    assert "the script (the project ran to its end) failed" in text and "mat1 and mat2 shapes" in text
+    assert "the project failed" not in text
