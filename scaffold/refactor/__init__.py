@@ -79,7 +79,7 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
     info = analyze(loaded)
     plan = make_plan(info, list(script_args))
     emitted = Emitter(plan, package, prefix).build()
-    files = _layout(name, script.name, plan.mode, emitted)
+    files = _layout(name, script.name, plan.mode, emitted, cuda_amp=plan.precision == "16-mixed")
     files.update({
         "configs/default.yaml": emitted.config,
         f"{package}/module.py": emitted.module,
@@ -234,14 +234,16 @@ def _record(name: str, package: str, script: str, script_args: list[str], mode: 
                        "mode": mode, "scaffold_version": scaffold_version()}, indent=2) + "\n"
 
 
-def _layout(name: str, script: str, mode: str, emitted) -> dict[str, str]:
+def _layout(name: str, script: str, mode: str, emitted, cuda_amp: bool = False) -> dict[str, str]:
     """The files the project shares with `scaffold new`'s (train.py, pyproject.toml, tests/conftest.py, .gitignore) and
-    the refactor's own README, smoke test and package docstring: rendered from the templates, as `scaffold new` does."""
+    the refactor's own README, smoke test and package docstring: rendered from the templates, as `scaffold new` does.
+    ``cuda_amp``: the script's float16 autocast, on only where CUDA is: train.py picks the precision at start-up."""
     from scaffold.render import REFACTOR_LAYOUT, read_tree, render_template
     from scaffold.templates import templates_root
 
     context = {"cookiecutter": {"project_name": name, "package_name": emitted.package, "_module_class": emitted.module_class,
-                                "_datamodule_class": emitted.data_class, "_refactored_from": script, "_mode": mode}}
+                                "_datamodule_class": emitted.data_class, "_refactored_from": script, "_mode": mode,
+                                "_cuda_amp": cuda_amp}}
     with tempfile.TemporaryDirectory(prefix=".scaffold-") as tmp:
         return read_tree(render_template(templates_root() / REFACTOR_LAYOUT, context, Path(tmp),
                                          answers=[name, emitted.package, script]))

@@ -134,7 +134,10 @@ class Emitter:
             what = {"args": "the script's options became the config's model/data sections (configs/default.yaml)",
                     "seed": f"seeding became `seed_everything: {plan.seed}` in the config",
                     "device": "device bookkeeping removed: the trainer's `accelerator` chooses the device",
-                    "amp": f"the GradScaler became `precision: {plan.precision}` in the config",
+                    "amp": ("the GradScaler became the trainer's precision: train.py picks 16-mixed where CUDA is available "
+                            "and 32-true on a CPU, where the script's torch.cuda.amp turns itself off (`trainer.precision` in "
+                            "the config or on the command line forces one)" if plan.precision == "16-mixed"
+                            else f"the GradScaler became `precision: {plan.precision}` in the config"),
                     "logger": "the SummaryWriter became the trainer's TensorBoard logger (`self.log`)",
                     "save": "`torch.save` replaced by the trainer's checkpoints",
                     "optimizer_list": "the list of optimizers is made where the training reads it, from `self.optimizers()` "
@@ -810,8 +813,9 @@ class Emitter:
         import yaml
 
         plan = self.plan
-        trainer: dict = {"max_epochs": plan.max_epochs if plan.max_epochs is not None else 10, "accelerator": "auto", "devices": 1,
-                         "precision": plan.precision}
+        trainer: dict = {"max_epochs": plan.max_epochs if plan.max_epochs is not None else 10, "accelerator": "auto", "devices": 1}
+        if plan.precision != "16-mixed":  # 16-mixed: train.py picks it where CUDA is available, 32-true elsewhere
+            trainer["precision"] = plan.precision
         if plan.limit_train_batches is not None:
             trainer["limit_train_batches"] = plan.limit_train_batches
         if plan.clip and plan.mode == "automatic":
@@ -823,7 +827,8 @@ class Emitter:
         head = ("# Made by `scaffold refactor` from the script's options and loop. `python train.py fit` reads it; override any key\n"
                 "# on the command line, e.g. `python train.py fit --trainer.max_epochs=3`.\n")
         if plan.precision == "16-mixed":
-            head += "# precision 16-mixed (the script's float16 autocast + GradScaler) needs a GPU; on a CPU use bf16-mixed or 32-true.\n"
+            head += ("# trainer.precision is not set here: train.py picks 16-mixed (the script's float16 autocast + GradScaler)\n"
+                     "# where CUDA is available and 32-true on a CPU, as torch.cuda.amp does; set it here to force one.\n")
         return head + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False)
 
 
