@@ -196,7 +196,7 @@ def run_one(entry: dict, args) -> dict:
                           "--", *entry["args"]], cwd=work, env=env, capture_output=True, text=True, timeout=args.timeout)
     out = ver.stdout + ver.stderr
     row["verify"] = "MATCH" if ver.returncode == 0 and "MATCH" in out else "DIFFER" if "DIFFER" in out else "FAIL"
-    if "--verify: the script failed" in out:
+    if "--verify: the script failed" in out or "--verify: both the script and the project failed" in out:
         # the original script fails on its own (an API the installed torch no longer allows): not the refactor's doing
         row["verify"] = "SCRIPT"
         errors = [ln for ln in out.splitlines() if ln and not ln.startswith((" ", "Traceback", "error:"))]

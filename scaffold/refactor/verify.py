@@ -289,10 +289,10 @@ def compare(script: Path, project: Path, script_args: list[str], steps: int = 40
         new = _run_project(project, Path(tmp) / "project", steps, batches, precision, seed, timeout, script_seed)
     failed = [side["failed"] for side in (original, new) if "failed" in side]
     if failed:  # the script and the project both run to their end: say which failed, or that both did
-        which = ("both the script and the project" if len(failed) == 2
-                 else "the script (the project ran to its end)" if "failed" in original
-                 else "the project (the script ran to its end)")
-        raise VerifyError(f"--verify: {which} failed.\n" + "\n".join(f"- {text}" for text in failed))
+        which = ("both the script and the project failed" if len(failed) == 2
+                 else "the script failed (the project ran to its end)" if "failed" in original
+                 else "the project failed (the script ran to its end)")
+        raise VerifyError(f"--verify: {which}.\n" + "\n".join(f"- {text}" for text in failed))
     comparison = _table(original["losses"], new["losses"], steps, original.get("marks") or [])
     comparison.script_status, comparison.project_status = original["status"], new["status"]
     ends = {"finished": "ran to its end", "stopped": f"was stopped at {max(steps, _LIMIT)} backward() calls, before its end"}

@@ -66,5 +66,5 @@ def test_code_after_training_runs_on_both_sides(tmp_path):
         refactor_script(SHAPES / "verify_fails_after_training.py", output=tmp_path / "project", verify=True,
                         verify_steps=12)
     text = str(err.value)
-    assert "the script (the project ran to its end) failed" in text and "mat1 and mat2 shapes" in text
-    assert "the project failed" not in text
+    assert "--verify: the script failed (the project ran to its end)" in text and "mat1 and mat2 shapes" in text
+    assert "the project failed" not in text and "MATCH" not in text
