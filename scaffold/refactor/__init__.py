@@ -76,6 +76,9 @@ def refactor_script(script: str | os.PathLike, output: str | os.PathLike | None 
     if target.is_dir() and any(target.iterdir()) and not force:
         raise TargetExistsError(f"{target} exists and is not empty; choose another --output, or pass --force to write the "
                                 "project's files over it (other files are kept)")
+    from scaffold.refactor.phases import unroll_phases
+
+    loaded = unroll_phases(loaded)  # `for phase in ['train', 'val']:` -> a training loop, then an evaluation loop
     info = analyze(loaded)
     plan = make_plan(info, list(script_args))
     emitted = Emitter(plan, package, prefix).build()

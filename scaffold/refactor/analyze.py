@@ -40,6 +40,7 @@ class LoopInfo:
     post: list[Chunk] = field(default_factory=list)
     call: ast.stmt | None = None  # the caller's statement that runs it (None: written inline)
     result: str | None = None  # the caller's name that receives the function's return value
+    epoch_end: bool = False  # post holds the epoch loop's own statements after the loop (validation written inline)
 
 
 @dataclass
@@ -254,9 +255,9 @@ def _refuse_several_runs(script: Script, functions: dict) -> None:
         runs = _training_statements(_body_of(functions[runs[0].value.func.id]), trains)  # `main()`: its own statements
     if len(runs) <= 1:
         return
-    lines = ", ".join(f"{script.first_line(s)}" for s in runs[:8]) + (", ..." if len(runs) > 8 else "")
+    lines = ", ".join(f"{script.source_line(script.first_line(s))}" for s in runs[:8]) + (", ..." if len(runs) > 8 else "")
     raise NoTrainingLoopError(
-        f"{script.path}:{script.first_line(runs[0])}: the script trains {len(runs)} times, one run after another (lines "
+        f"{script.path}:{script.source_line(script.first_line(runs[0]))}: the script trains {len(runs)} times, one run after another (lines "
         f"{lines}); a project is one training run (`python train.py fit`), and scaffold will not keep one and drop the "
         "others. Keep the run you want in the script (or put each in its own script) and refactor that")
 
@@ -272,7 +273,7 @@ def _refuse_phase_loop(script: Script, batch: ast.For, parents) -> None:
                 and any(isinstance(n, ast.Name) and n.id == node.target.id for n in ast.walk(batch.iter)):
             name, values = node.target.id, [e.value for e in node.iter.elts]
             raise NoTrainingLoopError(
-                f"{script.path}:{node.lineno}: the batch loop (line {batch.lineno}) runs once per `{name}` in {values}, "
+                f"{script.path}:{script.source_line(node.lineno)}: the batch loop (line {script.source_line(batch.lineno)}) runs once per `{name}` in {values}, "
                 f"training in one pass and evaluating in the other (`if {name} == ...` decides whether to call backward); "
                 "scaffold needs them as two loops to make training_step and validation_step. What to change: in the epoch "
                 f"loop, write the training pass as its own loop (`for ... in {script.segment(batch.iter).replace(name, repr(values[0]))}:` "
@@ -341,15 +342,15 @@ def analyze(script: Script) -> Analysis:
     if epoch_loop is not None:
         split = _split_at(epoch_loop.body, train.call or batch)
         if split is None:
-            raise NoTrainingLoopError(f"{script.path}:{batch.lineno}: the training loop is nested too deeply in the epoch loop "
-                                      f"(line {epoch_loop.lineno}) to be moved; looked for {LOOKED_FOR}")
+            raise NoTrainingLoopError(f"{script.path}:{script.source_line(batch.lineno)}: the training loop is nested too deeply in the epoch loop "
+                                      f"(line {script.source_line(epoch_loop.lineno)}) to be moved; looked for {LOOKED_FOR}")
         epoch_pre, _, epoch_post = split
         top = epoch_loop
     else:
         top = batch
     split = _split_at(driver_body, top)
     if split is None:
-        raise NoTrainingLoopError(f"{script.path}:{top.lineno}: the training loop is inside a statement (try/if/while) "
+        raise NoTrainingLoopError(f"{script.path}:{script.source_line(top.lineno)}: the training loop is inside a statement (try/if/while) "
                                   f"that scaffold cannot take apart; looked for {LOOKED_FOR}")
     setup, _, after = split
     if driver is not None:
@@ -435,22 +436,22 @@ def _while_epochs(info: "Analysis") -> None:
     test = loop.test
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Lt, ast.LtE))
             and isinstance(test.left, ast.Name)):
-        raise NoTrainingLoopError(f"{script.path}:{loop.lineno}: the epoch loop is `while {script.segment(test)}:`, and "
+        raise NoTrainingLoopError(f"{script.path}:{script.source_line(loop.lineno)}: the epoch loop is `while {script.segment(test)}:`, and "
                                   f"scaffold cannot tell how many epochs that runs (trainer.max_epochs); {how}")
     var, last = test.left.id, loop.body[-1]
     if not (isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add) and isinstance(last.target, ast.Name)
             and last.target.id == var and isinstance(last.value, ast.Constant) and last.value.value == 1):
-        raise NoTrainingLoopError(f"{script.path}:{loop.lineno}: the epoch loop `while {script.segment(test)}:` does not end "
+        raise NoTrainingLoopError(f"{script.path}:{script.source_line(loop.lineno)}: the epoch loop `while {script.segment(test)}:` does not end "
                                   f"with `{var} += 1`, so its epochs cannot be counted; {how}")
     others = [n for s in loop.body[:-1] for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == var
               and not isinstance(n.ctx, ast.Load)]
     if others:
-        raise NoTrainingLoopError(f"{script.path}:{others[0].lineno}: `{var}`, the counter of the epoch loop at line "
+        raise NoTrainingLoopError(f"{script.path}:{script.source_line(others[0].lineno)}: `{var}`, the counter of the epoch loop at line "
                                   f"{loop.lineno}, is changed inside the loop besides its final `{var} += 1`; {how}")
     inits = [c for c in info.setup if isinstance(c.stmt, ast.Assign) and len(c.stmt.targets) == 1
              and isinstance(c.stmt.targets[0], ast.Name) and c.stmt.targets[0].id == var]
     if not inits:
-        raise NoTrainingLoopError(f"{script.path}:{loop.lineno}: `{var}`, the counter of the epoch loop, is not set before "
+        raise NoTrainingLoopError(f"{script.path}:{script.source_line(loop.lineno)}: `{var}`, the counter of the epoch loop, is not set before "
                                   f"the loop in the same function; {how}")
     init = inits[-1]
     info.setup = [c for c in info.setup if c is not init]
@@ -652,7 +653,7 @@ def _find_eval(chunks: list[Chunk], functions, consumed: set[str], train: LoopIn
                 post = [Chunk(s) for s in split[2]] + chunks[i + 1:]
             else:
                 post = chunks[i + 1:]
-            return LoopInfo(loop, None, {}, pre, post), []
+            return LoopInfo(loop, None, {}, pre, post, epoch_end=bool(chunks[i + 1:])), []
     return None, chunks
 
 

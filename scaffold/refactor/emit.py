@@ -178,9 +178,23 @@ class Emitter:
         train_stores = set(stored_names([c.stmt for c in train.post])) | ({train.result} if train.result else set())
         before_val = val is not None and val.call is None and bool(train_stores & set(free_names(
             [val.loop] + [c.stmt for c in val.pre + val.post])))
+        # the epoch's statements between an inline training loop and an inline evaluation loop that read what training
+        # set (a phase loop unrolled: the training pass's statistics printed) ran after training, before validating:
+        # after the epoch's last batch too, not in on_validation_epoch_start, which the sanity check runs before training
+        between: list[Chunk] = []
+        if val is not None and val.call is None and val.fn is None and train.fn is None:
+            trained = set(stored_names([train.loop] + [c.stmt for c in train.pre]))
+            reads = []
+            for i, c in enumerate(val.pre):
+                if set(free_names([c.stmt])) & trained:
+                    reads.append(i)
+                    trained |= set(stored_names([c.stmt]))  # `acc = hits / n` then `print(acc)`: both
+            if reads:
+                between, val.pre = val.pre[:reads[-1] + 1], val.pre[reads[-1] + 1:]
+                before_val = True
         train_end = "on_train_batch_end" if before_val else "on_train_epoch_end"
         train_post = self._epoch_pieces([c for c in train.post if not isinstance(c.stmt, ast.Return)], "epoch", train_end) + \
-            self._train_returns(train, train_end)
+            self._train_returns(train, train_end) + self._epoch_pieces(between, "epoch", train_end)
         if before_val and train_post:
             module.append(Method("on_train_batch_end", "self, outputs, batch, batch_idx", train_post,
                                  head=["if not self.trainer.is_last_batch:", "    return"]))
@@ -396,7 +410,11 @@ class Emitter:
             key = name if name.startswith(prefix) else f"{prefix}_{name}"
             tail.append(f'self.log("{key}", float({name}))')
         if post or tail:
-            out.append(Method(f"on_{stage}_epoch_end", "self", post, tail=tail))
+            # the epoch's own end (`epoch_number += 1`, a print, a scheduler step after validating) ran only after
+            # training; the trainer's sanity check validates before any, so it must not run them
+            head = ["if self.trainer.sanity_checking:", "    return  # the trainer's check before training: the script never ran this then"] \
+                if stage == "validation" and loop.epoch_end else []
+            out.append(Method(f"on_{stage}_epoch_end", "self", post, tail=tail, head=head))
         return out
 
     def _train_mode(self, classes: list[str]) -> Method:
@@ -635,8 +653,13 @@ class Emitter:
                 set_by_training = {n for k in self._module_methods if k.name.startswith(("training", "on_train"))
                                    for n in self._stored[id(k)]}
                 set_early = set(self._stored_by("__init__")) | set(self._stored_by("configure_model"))
+                # what the validation's end sets for later hooks, when the sanity check skips it: None until the first
+                # validation (a run stopped by max_steps before any still ends)
+                skipped = {n for k in self._module_methods if k.name == "on_validation_epoch_end" and k.head
+                           for n in self._stored[id(k)]}
+                later_reads = {n for k in self._module_methods if k.name != "on_validation_epoch_end" for n in self._free[id(k)]}
                 body += [f"self.{self.attr(n)} = None" for n in self.module_state
-                         if n in val_reads and n in set_by_training and n not in set_early]
+                         if (n in val_reads and n in set_by_training or n in skipped and n in later_reads) and n not in set_early]
         prelude = self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
         body += prelude
         # a name written back to self that only a branch binds (`if args.use_optimizer: optimizer = ...`) starts as None,

@@ -48,18 +48,22 @@ def report(plan: "Plan", emitted: "Emitted") -> str:
     for node, what in emitted.used:
         replaced.append((node.lineno, node.lineno, what))
     lines += ["## Where each part of the script went", "", "| script lines | now |", "| --- | --- |"]
-    lines += [f"| {r} | {t} |" for r, t in _merged(where)]
+    for line, name, values in script.unrolled:
+        where.append((line, line, f"`for {name} in {values}:` was unrolled: one copy of its body per value, `{name}` "
+                                  "replaced by it and the `if`s on it reduced to the branch taken (a training loop, then an "
+                                  "evaluation loop)"))
+    lines += [f"| {r} | {t} |" for r, t in _merged(where, script)]
     lines += ["", "## Changes of meaning", "",
               "What the project does differently from the script (check these before trusting the results):", ""]
     lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(
         [(int(n.lines.partition('-')[0]), int(n.lines.partition('-')[2] or n.lines.partition('-')[0]), n.what)
-         for n in emitted.meaning])] or ["None found: the steps, the data order and the updates are the script's."]
+         for n in emitted.meaning], script)] or ["None found: the steps, the data order and the updates are the script's."]
     lines += ["", "## Replaced by the trainer", ""]
-    lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(replaced)] or ["Nothing."]
+    lines += [f"- line{'s' if '-' in r else ''} {r}: {t}" for r, t in _merged(replaced, script)] or ["Nothing."]
     lines += ["", "## Not placed", ""]
     if emitted.unplaced:
         for chunk, why in emitted.unplaced:
-            a, b = script.first_line(chunk.stmt), chunk.stmt.end_lineno
+            a, b = script.source_line(script.first_line(chunk.stmt)), script.source_line(chunk.stmt.end_lineno)
             lines.append(f"- lines {a}-{b}: {why}. Kept, commented out, in the NOT PLACED block at the end of module.py:")
             lines += ["", "  ```python"] + ["  " + ln for ln in script.text[slice(*script.lines_span(chunk.stmt))].splitlines()] + ["  ```", ""]
     else:
@@ -67,16 +71,20 @@ def report(plan: "Plan", emitted: "Emitted") -> str:
     if emitted.unresolved:
         lines += ["", "## Names to check", ""]
         for name, at in emitted.unresolved.items():
-            shown = ", ".join(str(w) for w in sorted(set(at)) if w)
+            shown = ", ".join(str(w) for w in sorted({script.source_line(w) for w in at}) if w)
             lines.append(f"- `{name}`" + (f" (line {shown})" if shown else "") + " is read in moved code but defined nowhere "
                          "scaffold could find; define it before training.")
     return "\n".join(lines) + "\n"
 
 
-def _merged(entries: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """Sorted by line; neighbours with the same text become one range (`63-72`)."""
+def _merged(entries: list[tuple[int, int, str]], script) -> list[tuple[str, str]]:
+    """Sorted by the script file's line; neighbours with the same text become one range (`63-72`)."""
     out: list[list] = []
-    for a, b, text in sorted(set(entries)):
+    mapped = set()
+    for a, b, text in entries:
+        a2, b2 = script.source_line(a), script.source_line(b)
+        mapped.add((min(a2, b2), max(a2, b2), text))
+    for a, b, text in sorted(mapped):
         if out and out[-1][2] == text and a <= out[-1][1] + 1:
             out[-1][1] = max(out[-1][1], b)
         else:

@@ -13,7 +13,7 @@ import io
 import re
 import tokenize
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.refactor.errors import ScriptNotFoundError, ScriptSyntaxError
@@ -27,6 +27,15 @@ class Script:
     text: str
     lines: list[str]  # with their line endings
     tree: ast.Module
+    line_map: list[int] | None = None  # the script file's line of each line of ``text`` (None: the same numbers)
+    unrolled: list[tuple[int, str, list]] = field(default_factory=list)  # phase loops unrolled: (line, name, values)
+
+    def source_line(self, lineno: int) -> int:
+        """The line of the script file that line ``lineno`` of ``text`` came from (they differ after a phase loop was
+        unrolled, see phases.py): what REFACTOR.md and the messages show."""
+        if self.line_map is None or not 1 <= lineno <= len(self.line_map):
+            return lineno
+        return self.line_map[lineno - 1]
 
     def offset(self, lineno: int, col: int) -> int:
         """Character offset in ``text`` of an AST position (``col`` counts UTF-8 bytes)."""

@@ -230,7 +230,14 @@ class Comparison:
 def evaluation_lines(analysis) -> tuple[int, ...]:
     """The lines of the `for` headers of the script's evaluation loops (the refactor made validation/test of them)."""
     loops = [info.loop for info in (analysis.val, analysis.test) if info is not None]
-    return tuple(n for loop in loops for n in range(loop.lineno, loop.iter.end_lineno + 1))
+    script = analysis.script  # the script's lines, not those of its unrolled phase loop (phases.py)
+    trains = script.source_line(analysis.train.loop.lineno) if analysis.train is not None else None
+    out = []
+    for loop in loops:
+        lines = {script.source_line(n) for n in range(loop.lineno, loop.iter.end_lineno + 1)}
+        if trains not in lines:  # else one loop of the script both trains and evaluates (`for x, y in loaders[phase]:`)
+            out += sorted(lines)
+    return tuple(out)
 
 
 def _run(side: str, path: Path, argv: list[str], cwd: Path, steps: int, batches: int | None, seed: int | None,

@@ -24,7 +24,8 @@ WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keybo
            "unread_loop_index", "unread_batch_index", "batch_named_index", "self_training",
            "fit_method", "eval_called_twice",
            "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "glob_data_files",
-           "plateau_on_train_mean", "loader_kwargs_mutated", "global_args"]
+           "plateau_on_train_mean", "loader_kwargs_mutated", "global_args", "epoch_count_after_val", "phase_unrolled",
+           "phase_loop"]
 
 
 @pytest.fixture(scope="module")
@@ -224,6 +225,22 @@ def test_early_stopping_by_hand_stops_where_the_script_stops(projects):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "epoch 2 val" in proc.stdout and "epoch 3 val" not in proc.stdout and "stopping early" in proc.stdout
     assert "should_stop was set (epoch 3" in proc.stdout + proc.stderr
+
+
+def test_the_epochs_end_after_inline_validation_skips_the_sanity_check(projects):
+    """The epoch's end after an inline validation (`epochs_done += 1`, a print) is on_validation_epoch_end; the
+    trainer's sanity check, which validates before any training, returns before it."""
+    hook = _method(projects["epoch_count_after_val"], "on_validation_epoch_end").splitlines()
+    assert hook[1].strip() == "if self.trainer.sanity_checking:" and hook[2].strip() == "return"
+
+
+@pytest.mark.slow
+def test_the_epochs_end_runs_once_per_epoch_and_not_in_the_sanity_check(projects):
+    """3 epochs: the counter printed 1, 2, 3 (the sanity check's run printed 1 before training, and the last was 4)."""
+    proc = run(["train.py", "fit", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false"],
+               cwd=projects["epoch_count_after_val"].path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert re.findall(r"EPOCHS DONE (\d+)", proc.stdout) == ["1", "2", "3"], proc.stdout[-2000:]
 
 
 def test_epochs_counted_by_a_while_loop(projects):
@@ -470,13 +487,27 @@ def test_a_script_that_trains_twice_is_refused_with_its_runs(tmp_path):
     assert not (tmp_path / "p").exists()
 
 
-def test_a_phase_loop_is_refused_with_what_to_write(tmp_path):
-    """`for phase in ["train", "val"]:` around the batch loop: the refusal said "inside a statement (try/if/while)"."""
-    with pytest.raises(NoTrainingLoopError) as err:
-        refactor_script(SHAPES / "phase_loop.py", output=tmp_path / "p")
-    text = str(err.value)
-    assert "phase_loop.py:15:" in text and "once per `phase` in ['train', 'val']" in text
-    assert "for ... in loaders['train']:" in text and "try/if/while" not in text
+def test_a_phase_loop_is_unrolled_into_training_then_validation(projects):
+    """`for phase in ("train", "val"):` around the batch loop was refused ("inside a statement (try/if/while)", then
+    "runs once per `phase`"): one copy of its body per phase, the `if`s on `phase` reduced to the branch taken."""
+    result = projects["phase_unrolled"]
+    module = _text(result, "{package}/module.py")
+    assert "phase ==" not in module and "set_grad_enabled" not in module
+    step = _method(result, "training_step")
+    assert "backward" not in step and "total_loss += loss.item()" in step
+    val = _method(result, "validation_step")
+    assert "with torch.no_grad():" in val and "backward" not in val
+    # the training pass's statistics: after the epoch's last batch, before validating (not in the sanity check)
+    assert "print(f'train loss" in _method(result, "on_train_batch_end")
+    end = _method(result, "on_validation_epoch_end")
+    assert "sizes['val']" in end and "if phase_acc > best_acc:" in end and "print(f'val loss" in end
+    assert "StepLR" in _method(result, "configure_optimizers")
+    report = _text(result, "REFACTOR.md")
+    assert "| 24 | `for phase in ['train', 'val']:` was unrolled" in report
+    assert "- line 41: `scheduler.step()` removed" in report and "- line 37: optimizer step removed" in report
+    # the IfExp form (`model.train() if phase == "train" else model.eval()`) too
+    other = _text(projects["phase_loop"], "{package}/module.py")
+    assert "phase ==" not in other and "[phase]" not in other and "model.eval() if" not in other
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -19,7 +19,7 @@ SHAPES = Path(__file__).resolve().parent / "shapes"
 
 @pytest.mark.parametrize("name", ["verify_numpy_noise", "verify_python_random", "verify_eval_draws", "verify_eval_in_step",
                                   "verify_string_set", "seed_none", "self_training", "fit_method",
-                                  "raw_tensor_weights", "model_read_by_helper", "epoch_function_result"])
+                                  "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "phase_unrolled"])
 def test_verify_matches(tmp_path, name):
     result = refactor_script(SHAPES / f"{name}.py", output=tmp_path / "project", verify=True, verify_steps=12)
     assert result.verify.match, result.verify.text
