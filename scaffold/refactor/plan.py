@@ -207,17 +207,18 @@ def _check_static(plan: Plan, node: ast.expr) -> None:
             raise ValueError(f"`{ast.unparse(n)}`: a power too large to compute")
 
 
-def static_value(plan: Plan, node: ast.expr) -> Any:
+def static_value(plan: Plan, node: ast.expr, params: bool = True) -> Any:
     """The value of an expression made of literals, constants and script options, or raise ValueError.
-    Checked by ``_check_static`` before ``eval`` (no builtins), so nothing of the script runs."""
+    Checked by ``_check_static`` before ``eval`` (no builtins), so nothing of the script runs. ``params``: the training
+    function's parameters are known by what the driver passes (not inside those arguments: they are the caller's)."""
     _check_static(plan, node)
     env: dict[str, Any] = dict(_STATIC_CALLS)
     env.update(plan.constants)
     if plan.args_name:
         env[plan.args_name] = argparse.Namespace(**plan.args)
-    for param, expr in plan.analysis.driver_bindings.items():
+    for param, expr in plan.analysis.driver_bindings.items() if params else ():
         with contextlib.suppress(Exception):
-            env.setdefault(param, static_value(plan, expr))
+            env.setdefault(param, static_value(plan, expr, params=False))
     names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     if not names <= set(env):
         raise ValueError(f"depends on {', '.join(sorted(names - set(env)))}")
