@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from scaffold.refactor.analyze import Chunk, LoopInfo
 from scaffold.refactor.plan import Note, Plan, flatten_autocast
 from scaffold.refactor.render import Renderer, indent
-from scaffold.refactor.source import BUILTINS, dotted, free_names, stored_names
+from scaffold.refactor.source import BUILTINS, dotted, free_names, last_thing_done, stored_names
 
 
 @dataclass
@@ -259,7 +259,7 @@ class Emitter:
         for i, c in enumerate(chunks):
             loops_exit = _loop_exits(c.stmt)
             if loops_exit and ends_hook and i == len(chunks) - 1 and all(isinstance(n, ast.Break) for n in loops_exit) and \
-                    all(_last_thing_done([c.stmt], n) for n in loops_exit):
+                    all(last_thing_done([c.stmt], n) for n in loops_exit):
                 self.r.stops |= {id(n) for n in loops_exit}
                 loops_exit = []
             if loops_exit and not isinstance(c.stmt, ast.Return):
@@ -658,8 +658,12 @@ class Emitter:
                 skipped = {n for k in self._module_methods if k.name == "on_validation_epoch_end" and k.head
                            for n in self._stored[id(k)]}
                 later_reads = {n for k in self._module_methods if k.name != "on_validation_epoch_end" for n in self._free[id(k)]}
+                # what a hook binds only in a branch keeps self's value when the branch is not taken (see below): it
+                # must exist before the first such hook runs (word_language_model's `hidden`, bound only for an RNN)
+                branch_only = {n for k in self._module_methods if k is not m for n in self._branch_only(k)}
                 body += [f"self.{self.attr(n)} = None" for n in self.module_state
-                         if (n in val_reads and n in set_by_training or n in skipped and n in later_reads) and n not in set_early]
+                         if (n in val_reads and n in set_by_training or n in skipped and n in later_reads or n in branch_only)
+                         and n not in set_early]
         prelude = self.prelude(m) if (m.pieces or m.ret_node is not None or m.tail) else []
         body += prelude
         # a name written back to self that only a branch binds (`if args.use_optimizer: optimizer = ...`) starts as None,
@@ -684,6 +688,13 @@ class Emitter:
         if not _parses("\n".join(body)) or not ast.parse("\n".join(body)).body:
             body.append("pass")  # only comments are left
         return lines[0] + "\n" + indent("\n".join(body), 4)
+
+    def _branch_only(self, m: Method) -> set[str]:
+        """The names ``m`` writes back to self that only a branch of it binds (not a statement of its own level)."""
+        parsed = [x for p in m.pieces for x in p.parsed]
+        top = set(stored_names([x for x in parsed if isinstance(x, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom,
+                                                                      ast.FunctionDef, ast.ClassDef))]))
+        return {n for n in self._stored[id(m)] if n in self.module_state and n in stored_names(parsed) and n not in top}
 
     def _stored_by(self, name: str) -> list[str]:
         for m in self._module_methods:
@@ -918,21 +929,6 @@ def _loop_exits(stmt: ast.stmt) -> list[ast.stmt]:
 
     visit_one(stmt, False)
     return out
-
-
-def _last_thing_done(body: list[ast.stmt], target: ast.stmt) -> bool:
-    """Whether ``target`` is the last statement ``body`` runs on its path: the last statement of its block, in blocks
-    (if/else, with) that are each the last of theirs."""
-    if not body:
-        return False
-    last = body[-1]
-    if last is target:
-        return True
-    if isinstance(last, ast.If):
-        return _last_thing_done(last.body, target) or _last_thing_done(last.orelse, target)
-    if isinstance(last, ast.With):
-        return _last_thing_done(last.body, target)
-    return False
 
 
 def _parses(text: str) -> bool:

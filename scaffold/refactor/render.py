@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 
 from scaffold.refactor.plan import Plan, is_autocast
-from scaffold.refactor.source import call_leaf, dotted
+from scaffold.refactor.source import call_leaf, dotted, last_thing_done
 
 DROP = object()
 _OWN_DATA = ("after", "epoch")  # stages whose tensors the trainer does not move (on_train_end, the epoch hooks)
@@ -184,6 +184,10 @@ class Renderer:
             self.used.append((node, "`break` out of the epoch loop became `self.trainer.should_stop = True`: the trainer "
                                     "stops after this epoch, as the loop did"))
             return "self.trainer.should_stop = True"
+        if isinstance(node, ast.Break) and stage == "train" and self._ends_training(node):
+            self.used.append((node, "`break` out of the training loop (no epoch loop around it) became "
+                                    "`self.trainer.should_stop = True`: the trainer stops after this batch, as the loop did"))
+            return "self.trainer.should_stop = True"
         if isinstance(node, (ast.Break, ast.Continue)) and stage in ("train", "eval") and self._owner_loop(node) in self._batch_loops:
             word = "break" if isinstance(node, ast.Break) else "continue"
             if word == "break":
@@ -279,6 +283,13 @@ class Renderer:
     def _batch_loops(self) -> list:
         info = self.plan.analysis
         return [loop.loop for loop in (info.train, info.val, info.test) if loop is not None]
+
+    def _ends_training(self, node: ast.Break) -> bool:
+        """A `break` of the training batch loop that no epoch loop surrounds, as the last thing the loop's body does
+        (`for i in count(1): ... if loss < 1e-3: break`): it ends the training, not only the batch."""
+        info = self.plan.analysis
+        return (info.train is not None and info.epoch_loop is None and self._owner_loop(node) is info.train.loop
+                and last_thing_done(info.train.loop.body, node))
 
     def _owner_loop(self, node: ast.AST):
         parents = {}

@@ -338,3 +338,18 @@ def call_name(node: ast.AST) -> str:
 
 def calls_in(node: ast.AST) -> list[ast.Call]:
     return [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+
+
+def last_thing_done(body: list[ast.stmt], target: ast.stmt) -> bool:
+    """Whether ``target`` is the last statement ``body`` runs on its path: the last statement of its block, in blocks
+    (if/else, with) that are each the last of theirs."""
+    if not body:
+        return False
+    last = body[-1]
+    if last is target:
+        return True
+    if isinstance(last, ast.If):
+        return last_thing_done(last.body, target) or last_thing_done(last.orelse, target)
+    if isinstance(last, ast.With):
+        return last_thing_done(last.body, target)
+    return False

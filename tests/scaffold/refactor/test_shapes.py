@@ -25,6 +25,7 @@ WRITTEN = ["helper_globals", "seed_none", "full_batch", "zip_models", "try_keybo
            "fit_method", "eval_called_twice",
            "raw_tensor_weights", "model_read_by_helper", "epoch_function_result", "glob_data_files",
            "plateau_on_train_mean", "loader_kwargs_mutated", "global_args", "epoch_count_after_val", "phase_unrolled",
+           "stop_in_only_loop", "state_set_in_a_branch",
            "phase_loop"]
 
 
@@ -525,3 +526,36 @@ def test_written_shapes_train(projects):
     for name, result in projects.items():
         proc = run(FIT, cwd=result.path, timeout=300)
         assert proc.returncode == 0, (name, proc.stderr[-3000:])
+
+
+def test_a_break_of_the_only_training_loop_stops_the_training(projects):
+    """`for step in count(1): ... if value < 1e-2: break` with no epoch loop: the break ends the training, so it is
+    `self.trainer.should_stop = True` (a `return None` only skipped the batch, and the endless stream trained on)."""
+    step = _method(projects["stop_in_only_loop"], "training_step")
+    assert "self.trainer.should_stop = True" in step and "return None" not in step
+    assert "stops after this batch" in _text(projects["stop_in_only_loop"], "REFACTOR.md")
+
+
+@pytest.mark.slow
+def test_the_stopped_training_ends_where_the_script_did(projects):
+    proc = run(["train.py", "fit", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false"],
+               cwd=projects["stop_in_only_loop"].path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # as the script: it stopped at the first batch whose loss fell under 1e-2 (--verify compares the losses themselves)
+    found = re.findall(r"STOPPED AT (\d+) WITH (\S+)", proc.stdout)
+    assert len(found) == 1 and float(found[0][1]) < 1e-2 and int(found[0][0]) < 100, proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_state_bound_only_in_a_branch_exists_before_the_first_hook_reads_it(projects):
+    """The epoch's start binds `state` only for an RNN and keeps self's value otherwise: __init__ sets it to None
+    first (it raised AttributeError at the first epoch's start)."""
+    assert "self.state = None" in _method(projects["state_set_in_a_branch"], "__init__")
+    for kind in ("rnn", "linear"):
+        proc = run(["train.py", "fit", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false",
+                    f"--model.kind={kind}"], cwd=projects["state_set_in_a_branch"].path, timeout=300)
+        if kind == "rnn":
+            assert proc.returncode == 0, proc.stderr[-3000:]
+        else:  # the script itself fails here (`None.detach()`): the project fails the same way, not on a missing attribute
+            assert "'NoneType' object has no attribute 'detach'" in proc.stderr, proc.stderr[-3000:]
+
