@@ -145,8 +145,7 @@ def run_train_epoch(trainer, run, loader) -> None:
         run.is_last_batch = is_last
         if to_device is not None:
             batch = to_device(batch, 0)
-        results.batch = batch  # (Results.new_batch, inline on the per-step path)
-        results.batch_size = None
+        results.new_batch(batch)
         if batch_start is not None and batch_start(batch, batch_idx) == -1:
             break
         # the optimizer steps after this batch (False on an accumulation window's micro-batches)
