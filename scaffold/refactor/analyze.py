@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from scaffold.refactor.errors import NoTrainingLoopError
+from scaffold.refactor.phases import phase_values
 from scaffold.refactor.source import Script, calls_in, dotted, stored_names
 
 LOOKED_FOR = (
@@ -268,10 +269,9 @@ def _refuse_phase_loop(script: Script, batch: ast.For, parents) -> None:
     node = batch
     while node in parents and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
         node = parents[node]
-        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.List, ast.Tuple)) \
-                and node.iter.elts and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts) \
-                and any(isinstance(n, ast.Name) and n.id == node.target.id for n in ast.walk(batch.iter)):
-            name, values = node.target.id, [e.value for e in node.iter.elts]
+        values = phase_values(node)
+        if values is not None and any(isinstance(n, ast.Name) and n.id == node.target.id for n in ast.walk(batch.iter)):
+            name = node.target.id
             raise NoTrainingLoopError(
                 f"{script.path}:{script.source_line(node.lineno)}: the batch loop (line {script.source_line(batch.lineno)}) runs once per `{name}` in {values}, "
                 f"training in one pass and evaluating in the other (`if {name} == ...` decides whether to call backward); "

@@ -19,10 +19,18 @@ from scaffold.refactor.source import Script
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 
 
+def phase_values(node: ast.AST) -> list[str] | None:
+    """The phases of ``for NAME in ['train', 'val']:`` (a list or tuple of string constants), else None."""
+    if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.List, ast.Tuple)) \
+            and node.iter.elts and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts):
+        return [e.value for e in node.iter.elts]
+    return None
+
+
 def _phase_loop(node: ast.AST) -> bool:
-    if not (isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.List, ast.Tuple))
-            and len(node.iter.elts) > 1 and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts)
-            and not node.orelse):
+    """A phase loop this module unrolls: two phases or more, no ``else:``, a loop inside that reads the phase."""
+    values = phase_values(node)
+    if values is None or len(values) < 2 or node.orelse:
         return False
     name = node.target.id
     return any(isinstance(inner, ast.For) and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(inner.iter))
